@@ -1,0 +1,125 @@
+/**
+ * The validated, normalised configuration the runtimes consume. The loader turns
+ * `junction.yaml` (snake_case, duration strings) into this (camelCase, milliseconds),
+ * and keeps where every value came from so later errors can point at the file.
+ */
+export interface JunctionConfig {
+  version: 1;
+  name: string;
+  /** Absolute path of the config file, or "<inline>" when loaded from a string. */
+  file: string;
+  /** Directory that relative paths resolve against (the config file's directory). */
+  baseDir: string;
+  /** State store URL, relative sqlite paths already resolved against baseDir. */
+  state: string;
+  admin: AdminConfig;
+  log: LogConfig;
+  shutdownTimeoutMs: number;
+  connections: Record<string, ConnectionConfig>;
+  integrations: Record<string, IntegrationConfig>;
+  /** Reserved for later capabilities (workflows, webhooks, gateway): kept as written. */
+  workflows?: unknown;
+  webhooks?: unknown;
+  gateway?: unknown;
+}
+
+export interface AdminConfig {
+  /** "host:port" to listen on, or null when disabled. Default "127.0.0.1:9464". */
+  listen: string | null;
+}
+
+export interface LogConfig {
+  level: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
+  /** "auto": pretty on a TTY, JSON lines otherwise. */
+  format: "json" | "pretty" | "auto";
+}
+
+export interface ConnectionConfig {
+  name: string;
+  type: string;
+  /** The connector's own options, as validated by its spec (snake_case keys kept as written). */
+  options: Record<string, unknown>;
+  /** Whether /ready waits for this connection (default true). */
+  required: boolean;
+}
+
+export type TriggerConfig =
+  | { kind: "once" }
+  | { kind: "continuous" }
+  | { kind: "schedule"; cron: string; timezone?: string };
+
+export interface BatchingConfig {
+  /** Flush a sink batch at this many messages. */
+  count: number;
+  /** Flush a sink batch at this many bytes (approximate payload size). */
+  bytes: number;
+  /** Flush a partial sink batch this long after its first message arrived. */
+  periodMs: number;
+}
+
+export type BackoffKind = "constant" | "linear" | "exponential";
+export type JitterKind = "none" | "full" | "decorrelated";
+
+export interface RetryConfig {
+  /** Total attempts including the first; 1 disables retries. */
+  attempts: number;
+  backoff: BackoffKind;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  jitter: JitterKind;
+}
+
+export interface ResilienceConfig {
+  retry: RetryConfig;
+  /** Per sink write; 0 = none. */
+  timeoutMs: number;
+}
+
+export interface MonitoringConfig {
+  alerts: {
+    /** Fraction 0..1 of failed messages over the window that degrades health; undefined = off. */
+    errorRateThreshold?: number;
+    /** Sink write latency that degrades health; undefined = off. */
+    latencyThresholdMs?: number;
+    windowMs: number;
+  };
+}
+
+export interface StepConfig {
+  /** Transform name, e.g. "map". */
+  type: string;
+  /** The value under that key, as validated by the transform's spec. */
+  value: unknown;
+}
+
+export interface EndpointConfig {
+  connection: string;
+  /** The connector's source or sink options (everything but `connection`). */
+  options: Record<string, unknown>;
+}
+
+export interface IntegrationConfig {
+  name: string;
+  description?: string;
+  source: EndpointConfig;
+  transforms: StepConfig[];
+  target: EndpointConfig;
+  trigger: TriggerConfig;
+  batching: BatchingConfig;
+  /** Sink batches written at the same time. */
+  concurrency: number;
+  resilience: ResilienceConfig;
+  /** What to do with a message that fails permanently or exhausts its retries. */
+  onError: "dead_letter" | "fail";
+  monitoring: MonitoringConfig;
+}
+
+export const DEFAULTS = Object.freeze({
+  state: "sqlite:.junction/state.db",
+  adminListen: "127.0.0.1:9464",
+  shutdownTimeoutMs: 30_000,
+  batching: Object.freeze({ count: 500, bytes: 4 * 1024 * 1024, periodMs: 1000 }),
+  concurrency: 4,
+  retry: Object.freeze({ attempts: 5, backoff: "exponential", baseDelayMs: 200, maxDelayMs: 30_000, jitter: "full" } as const),
+  alertWindowMs: 60_000,
+});

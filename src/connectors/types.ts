@@ -1,0 +1,121 @@
+import type { TSchema, Static } from "@sinclair/typebox";
+import type { Logger } from "pino";
+import type { Message } from "../core/message.js";
+import type { StateStore } from "../state/types.js";
+import type { ConfigIssue } from "../config/issues.js";
+import type { HealthResult } from "../core/health.js";
+
+export type { ConfigIssue } from "../config/issues.js";
+export type { HealthResult, HealthStatus } from "../core/health.js";
+
+/**
+ * The connector contract. A connector is one folder under src/connectors/<name>/ that
+ * exports one `ConnectorSpec`: the single source of truth for its config schema
+ * (validation, JSON Schema, docs, `junction init` templates), its health check and its
+ * source and/or sink factories. Connectors never import the engine or each other.
+ */
+export interface ConnectorSpec<C extends TSchema = TSchema, S extends TSchema = TSchema, T extends TSchema = TSchema> {
+  /** `type:` in config, e.g. "sqlite". */
+  type: string;
+  /** One line for docs and `junction init`. */
+  summary: string;
+  /** Schema of the connection block (`connections.<name>`), without `type`. Mark secret fields with `{ secret: true }`. */
+  config: C;
+  /** Schema of `integrations.<name>.source` options (without `connection`), when it can be a source. */
+  source?: S;
+  /** Schema of `integrations.<name>.target` options (without `connection`), when it can be a target. */
+  sink?: T;
+  /** Commented YAML example of a connection block, used in docs and `junction init`. */
+  example?: string;
+  /**
+   * Semantic checks the schema cannot express (e.g. "cursor needs key"). Paths are relative
+   * to the block checked. Called with already schema-valid values.
+   */
+  check?: {
+    config?(config: Static<C>): ConfigIssue[];
+    source?(options: Static<S>): ConfigIssue[];
+    sink?(options: Static<T>): ConfigIssue[];
+  };
+  connect(config: Static<C>, ctx: RuntimeContext): Promise<Connection<Static<S>, Static<T>>>;
+}
+
+export interface RuntimeContext {
+  /** Connection name from config. */
+  name: string;
+  logger: Logger;
+  state: StateStore;
+  /** Directory of the config file; relative paths in connector config resolve against it. */
+  baseDir: string;
+  /** Aborts when the runtime shuts down. */
+  signal: AbortSignal;
+}
+
+export interface Connection<SO = unknown, TO = unknown> {
+  health(signal: AbortSignal): Promise<HealthResult>;
+  source?(options: SO, ctx: SourceContext): Source;
+  sink?(options: TO, ctx: SinkContext): Sink;
+  close(): Promise<void>;
+}
+
+/** Durable position storage for one source, scoped to its integration. */
+export interface CheckpointAccess {
+  get(): Promise<unknown>;
+  set(value: unknown): Promise<void>;
+}
+
+export interface SourceContext {
+  integration: string;
+  logger: Logger;
+  checkpoints: CheckpointAccess;
+  /**
+   * true: keep waiting for new data when caught up (continuous trigger).
+   * false: end the iteration once caught up (once and scheduled triggers).
+   */
+  follow: boolean;
+  /** Preferred number of messages per batch. */
+  batchSize: number;
+}
+
+export interface SinkContext {
+  integration: string;
+  logger: Logger;
+}
+
+/** Pull-based: the runner asks for the next batch only when it has room (backpressure). */
+export interface Source {
+  batches(signal: AbortSignal): AsyncIterable<Batch>;
+  close?(): Promise<void>;
+}
+
+export interface Batch {
+  messages: Message[];
+  /** Called once every message of the batch is durably written or dead-lettered; batches are acked in order. */
+  ack(): Promise<void>;
+  /** Called when the batch cannot be settled (shutdown, fatal error). */
+  nack(reason: Error, requeue: boolean): Promise<void>;
+}
+
+export interface MessageFailure {
+  /** Index into the `messages` array given to `write`. */
+  index: number;
+  error: unknown;
+}
+
+/** Per-message outcome of a write: every message not listed in `failures` was durably accepted. */
+export interface WriteOutcome {
+  failures: MessageFailure[];
+}
+
+export interface Sink {
+  write(messages: Message[], signal: AbortSignal): Promise<WriteOutcome>;
+  close?(): Promise<void>;
+}
+
+export const ALL_WRITTEN: WriteOutcome = Object.freeze({ failures: Object.freeze([]) as unknown as MessageFailure[] });
+
+/** Helper for sinks that write all-or-nothing: one error fails every message. */
+export function failAll(messages: readonly Message[], error: unknown): WriteOutcome {
+  return { failures: messages.map((_, index) => ({ index, error })) };
+}
+
+export type AnyConnectorSpec = ConnectorSpec<TSchema, TSchema, TSchema>;
