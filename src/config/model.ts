@@ -41,6 +41,11 @@ export interface ConnectionConfig {
   options: Record<string, unknown>;
   /** Whether /ready waits for this connection (default true). */
   required: boolean;
+  /**
+   * Resilience written on the connection block, defaults filled in. Integrations whose
+   * target is this connection start from it; their own `resilience` overrides per field.
+   */
+  resilience?: ResilienceConfig;
 }
 
 export type TriggerConfig =

@@ -1,0 +1,11 @@
+export type { ConfigComponents, LoadConfigOptions, LoadedConfig } from "./loader.js";
+export { loadConfig, loadConfigFromString, INLINE_FILE } from "./loader.js";
+export type { ConfigProblem, ConfigPath } from "./problems.js";
+export { ConfigProblemsError, formatProblems, formatPath } from "./problems.js";
+export type { ConfigSource, ConfigPosition } from "./source.js";
+export { buildJsonSchema } from "./json-schema.js";
+export { renderResolvedConfig } from "./print.js";
+export { durationSchema, sizeSchema } from "./schema/units.js";
+export { closestMatch, didYouMean } from "./did-you-mean.js";
+export type { ConfigIssue } from "./issues.js";
+export * from "./model.js";

@@ -1,0 +1,167 @@
+import { basename, isAbsolute, resolve } from "node:path";
+import { parseDuration } from "../core/duration.js";
+import { parseSize } from "../core/size.js";
+import type {
+  AdminConfig,
+  ConnectionConfig,
+  EndpointConfig,
+  IntegrationConfig,
+  JunctionConfig,
+  LogConfig,
+  MonitoringConfig,
+  ResilienceConfig,
+  RetryConfig,
+  StepConfig,
+  TriggerConfig,
+} from "./model.js";
+import { DEFAULTS } from "./model.js";
+import { CONNECTION_ENGINE_KEYS } from "./schema/engine.js";
+import { isPlainMap } from "./validation/plain-map.js";
+
+type Raw = Record<string, unknown>;
+
+function map(value: unknown): Raw {
+  return isPlainMap(value) ? value : {};
+}
+
+function ms(value: unknown, fallback: number): number {
+  return value === undefined ? fallback : (parseDuration(value) ?? fallback);
+}
+
+/**
+ * The validated file (snake_case, durations and sizes as written) as the runtime model
+ * (camelCase, milliseconds, bytes, defaults filled in). Only called on a valid tree.
+ */
+export function normaliseConfig(root: Raw, file: string, baseDir: string): JunctionConfig {
+  const rawConnections = map(root.connections);
+  const connections: Record<string, ConnectionConfig> = {};
+  for (const [name, block] of Object.entries(rawConnections)) connections[name] = normaliseConnection(name, map(block));
+
+  const integrations: Record<string, IntegrationConfig> = {};
+  for (const [name, integration] of Object.entries(map(root.integrations))) {
+    integrations[name] = normaliseIntegration(name, map(integration), rawConnections);
+  }
+
+  const config: JunctionConfig = {
+    version: 1,
+    name: typeof root.name === "string" ? root.name : basename(baseDir),
+    file,
+    baseDir,
+    state: resolveStateUrl(typeof root.state === "string" ? root.state : DEFAULTS.state, baseDir),
+    admin: normaliseAdmin(root.admin),
+    log: normaliseLog(map(root.log)),
+    shutdownTimeoutMs: ms(root.shutdown_timeout, DEFAULTS.shutdownTimeoutMs),
+    connections,
+    integrations,
+  };
+  for (const reserved of ["workflows", "webhooks", "gateway"] as const) {
+    if (root[reserved] !== undefined) config[reserved] = root[reserved];
+  }
+  return config;
+}
+
+/** Relative sqlite paths resolve against the config directory; other URLs are kept as written. */
+export function resolveStateUrl(url: string, baseDir: string): string {
+  if (!url.startsWith("sqlite:")) return url;
+  let path = url.slice("sqlite:".length);
+  if (path === ":memory:") return url;
+  if (path.startsWith("//")) path = path.slice(2);
+  return `sqlite:${isAbsolute(path) ? path : resolve(baseDir, path)}`;
+}
+
+function normaliseAdmin(admin: unknown): AdminConfig {
+  if (admin === false) return { listen: null };
+  const listen = map(admin).listen;
+  if (listen === false) return { listen: null };
+  return { listen: typeof listen === "string" ? listen : DEFAULTS.adminListen };
+}
+
+function normaliseLog(log: Raw): LogConfig {
+  return {
+    level: (typeof log.level === "string" ? log.level : "info") as LogConfig["level"],
+    format: (typeof log.format === "string" ? log.format : "auto") as LogConfig["format"],
+  };
+}
+
+function normaliseConnection(name: string, block: Raw): ConnectionConfig {
+  const options: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(block)) {
+    if (!(CONNECTION_ENGINE_KEYS as readonly string[]).includes(key)) options[key] = value;
+  }
+  const connection: ConnectionConfig = { name, type: String(block.type), options, required: block.required !== false };
+  if (isPlainMap(block.resilience)) connection.resilience = normaliseResilience([block.resilience]);
+  return connection;
+}
+
+function normaliseEndpoint(endpoint: Raw): EndpointConfig {
+  const options: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(endpoint)) if (key !== "connection") options[key] = value;
+  return { connection: String(endpoint.connection), options };
+}
+
+function normaliseTrigger(sync: Raw): TriggerConfig {
+  if (sync.trigger === "continuous") return { kind: "continuous" };
+  if (sync.trigger === "schedule") {
+    const trigger: TriggerConfig = { kind: "schedule", cron: String(sync.schedule) };
+    if (typeof sync.timezone === "string") trigger.timezone = sync.timezone;
+    return trigger;
+  }
+  return { kind: "once" };
+}
+
+/** Later layers win field by field over earlier ones, which win over the defaults. */
+function normaliseResilience(layers: Raw[]): ResilienceConfig {
+  const pick = (read: (layer: Raw) => unknown): unknown => {
+    let found: unknown;
+    for (const layer of layers) {
+      const value = read(layer);
+      if (value !== undefined) found = value;
+    }
+    return found;
+  };
+  const retryField = (key: string): unknown => pick((layer) => map(layer.retry)[key]);
+  const retry: RetryConfig = {
+    attempts: typeof retryField("attempts") === "number" ? (retryField("attempts") as number) : DEFAULTS.retry.attempts,
+    backoff: (retryField("backoff") as RetryConfig["backoff"] | undefined) ?? DEFAULTS.retry.backoff,
+    baseDelayMs: ms(retryField("base_delay"), DEFAULTS.retry.baseDelayMs),
+    maxDelayMs: ms(retryField("max_delay"), DEFAULTS.retry.maxDelayMs),
+    jitter: (retryField("jitter") as RetryConfig["jitter"] | undefined) ?? DEFAULTS.retry.jitter,
+  };
+  return { retry, timeoutMs: ms(pick((layer) => layer.timeout), 0) };
+}
+
+function normaliseMonitoring(monitoring: Raw): MonitoringConfig {
+  const alerts = map(monitoring.alerts);
+  const out: MonitoringConfig = { alerts: { windowMs: ms(alerts.window, DEFAULTS.alertWindowMs) } };
+  if (typeof alerts.error_rate_threshold === "number") out.alerts.errorRateThreshold = alerts.error_rate_threshold;
+  if (alerts.latency_threshold !== undefined) out.alerts.latencyThresholdMs = ms(alerts.latency_threshold, 0);
+  return out;
+}
+
+function normaliseIntegration(name: string, raw: Raw, connections: Raw): IntegrationConfig {
+  const sync = map(raw.sync);
+  const target = normaliseEndpoint(map(raw.target));
+  const targetResilience = map(map(connections[target.connection]).resilience);
+  const transforms: StepConfig[] = (Array.isArray(raw.transform) ? raw.transform : []).map((step) => {
+    const [type, value] = Object.entries(map(step))[0] ?? ["", undefined];
+    return { type, value };
+  });
+  const integration: IntegrationConfig = {
+    name,
+    source: normaliseEndpoint(map(raw.source)),
+    transforms,
+    target,
+    trigger: normaliseTrigger(sync),
+    batching: {
+      count: typeof sync.batch_size === "number" ? sync.batch_size : DEFAULTS.batching.count,
+      bytes: sync.batch_bytes === undefined ? DEFAULTS.batching.bytes : (parseSize(sync.batch_bytes) ?? DEFAULTS.batching.bytes),
+      periodMs: ms(sync.batch_period, DEFAULTS.batching.periodMs),
+    },
+    concurrency: typeof sync.concurrency === "number" ? sync.concurrency : DEFAULTS.concurrency,
+    resilience: normaliseResilience([targetResilience, map(raw.resilience)]),
+    onError: raw.on_error === "fail" ? "fail" : "dead_letter",
+    monitoring: normaliseMonitoring(map(raw.monitoring)),
+  };
+  if (typeof raw.description === "string") integration.description = raw.description;
+  return integration;
+}

@@ -1,0 +1,99 @@
+import { stringify } from "yaml";
+import { REDACTED } from "../core/redact.js";
+import type { LoadedConfig } from "./loader.js";
+import { durationText, sizeText } from "./unit-text.js";
+import type { ConnectionConfig, IntegrationConfig, JunctionConfig, ResilienceConfig } from "./model.js";
+
+/**
+ * The effective config (interpolated, defaults filled in) as junction.yaml text, with fields
+ * marked secret shown as "[redacted]" and every interpolated value redacted.
+ */
+export function renderResolvedConfig(loaded: LoadedConfig): string {
+  const tree = toFileShape(loaded.config);
+  for (const path of loaded.secretPaths) blank(tree, path);
+  // Values are redacted first so strings stay well quoted; the text pass catches secrets that were not strings (ports, numbers).
+  const body = loaded.redactor.redact(stringify(escapeInterpolation(loaded.redactor.redactValue(tree)), { lineWidth: 0 }));
+  return `# Resolved from ${loaded.config.file}: variables interpolated, defaults filled in, secrets redacted.\n${body}`;
+}
+
+/** Resolved strings are final: a literal "${" is written "$${" so that loading the output gives them back unchanged. */
+function escapeInterpolation(value: unknown): unknown {
+  // A replacer function, because "$$" in a replacement string means one "$".
+  if (typeof value === "string") return value.replaceAll("${", () => "$${");
+  if (Array.isArray(value)) return value.map(escapeInterpolation);
+  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeInterpolation(v)]));
+  return value;
+}
+
+function blank(tree: Record<string, unknown>, path: ReadonlyArray<string | number>): void {
+  let node: unknown = tree;
+  for (let i = 0; i < path.length - 1; i += 1) {
+    if (node === null || typeof node !== "object") return;
+    node = (node as Record<string | number, unknown>)[path[i] as string | number];
+  }
+  const last = path[path.length - 1];
+  if (last === undefined || node === null || typeof node !== "object") return;
+  const holder = node as Record<string | number, unknown>;
+  if (holder[last] !== undefined) holder[last] = REDACTED;
+}
+
+function toFileShape(config: JunctionConfig): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    version: config.version,
+    name: config.name,
+    state: config.state,
+    admin: config.admin.listen === null ? false : { listen: config.admin.listen },
+    log: { level: config.log.level, format: config.log.format },
+    shutdown_timeout: durationText(config.shutdownTimeoutMs),
+    connections: Object.fromEntries(Object.entries(config.connections).map(([name, c]) => [name, connectionShape(c)])),
+    integrations: Object.fromEntries(Object.entries(config.integrations).map(([name, i]) => [name, integrationShape(i)])),
+  };
+  for (const reserved of ["workflows", "webhooks", "gateway"] as const) {
+    if (config[reserved] !== undefined) out[reserved] = structuredClone(config[reserved]);
+  }
+  return out;
+}
+
+function connectionShape(connection: ConnectionConfig): Record<string, unknown> {
+  const out: Record<string, unknown> = { type: connection.type, required: connection.required };
+  if (connection.resilience) out.resilience = resilienceShape(connection.resilience);
+  return { ...out, ...structuredClone(connection.options) };
+}
+
+function resilienceShape(resilience: ResilienceConfig): Record<string, unknown> {
+  const { retry } = resilience;
+  return {
+    retry: { attempts: retry.attempts, backoff: retry.backoff, base_delay: durationText(retry.baseDelayMs), max_delay: durationText(retry.maxDelayMs), jitter: retry.jitter },
+    timeout: durationText(resilience.timeoutMs),
+  };
+}
+
+function integrationShape(integration: IntegrationConfig): Record<string, unknown> {
+  const sync: Record<string, unknown> = { trigger: integration.trigger.kind };
+  if (integration.trigger.kind === "schedule") {
+    sync.schedule = integration.trigger.cron;
+    if (integration.trigger.timezone) sync.timezone = integration.trigger.timezone;
+  }
+  Object.assign(sync, {
+    batch_size: integration.batching.count,
+    batch_bytes: sizeText(integration.batching.bytes),
+    batch_period: durationText(integration.batching.periodMs),
+    concurrency: integration.concurrency,
+  });
+  const alerts: Record<string, unknown> = {};
+  if (integration.monitoring.alerts.errorRateThreshold !== undefined) alerts.error_rate_threshold = integration.monitoring.alerts.errorRateThreshold;
+  if (integration.monitoring.alerts.latencyThresholdMs !== undefined) alerts.latency_threshold = durationText(integration.monitoring.alerts.latencyThresholdMs);
+  alerts.window = durationText(integration.monitoring.alerts.windowMs);
+  const out: Record<string, unknown> = {};
+  if (integration.description !== undefined) out.description = integration.description;
+  Object.assign(out, {
+    source: { connection: integration.source.connection, ...structuredClone(integration.source.options) },
+    transform: integration.transforms.map((step) => ({ [step.type]: structuredClone(step.value) })),
+    target: { connection: integration.target.connection, ...structuredClone(integration.target.options) },
+    sync,
+    resilience: resilienceShape(integration.resilience),
+    on_error: integration.onError,
+    monitoring: { alerts },
+  });
+  return out;
+}

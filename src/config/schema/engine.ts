@@ -1,0 +1,158 @@
+import { Type } from "@sinclair/typebox";
+import type { TSchema } from "@sinclair/typebox";
+import { durationSchema, sizeSchema } from "./units.js";
+
+/** Names of connections and integrations: they end up in metric labels, state keys and URLs. */
+export const NAME_PATTERN = /^[a-z][a-z0-9_-]*$/;
+export const NAME_RULE = 'lowercase letters, digits, "_" and "-", starting with a letter';
+
+function literals<T extends string>(values: readonly T[], options: { description?: string } = {}): TSchema {
+  return Type.Union(
+    values.map((v) => Type.Literal(v)),
+    options,
+  );
+}
+
+export const TRIGGERS = ["once", "continuous", "schedule"] as const;
+export const BACKOFFS = ["constant", "linear", "exponential"] as const;
+export const JITTERS = ["none", "full", "decorrelated"] as const;
+export const ON_ERROR = ["dead_letter", "fail"] as const;
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+export const LOG_FORMATS = ["json", "pretty", "auto"] as const;
+
+export const retrySchema = Type.Object(
+  {
+    attempts: Type.Optional(Type.Integer({ minimum: 1, description: "Total attempts including the first; 1 disables retries. Default 5." })),
+    backoff: Type.Optional(literals(BACKOFFS, { description: "How the delay grows between attempts. Default exponential." })),
+    base_delay: Type.Optional(durationSchema({ description: "Delay before the first retry. Default 200ms." })),
+    max_delay: Type.Optional(durationSchema({ description: "Upper bound of any delay. Default 30s." })),
+    jitter: Type.Optional(literals(JITTERS, { description: "Randomisation that keeps clients from retrying in lockstep. Default full." })),
+  },
+  { additionalProperties: false, description: "Retries of transient failures, with backoff." },
+);
+
+export const resilienceSchema = Type.Object(
+  {
+    retry: Type.Optional(retrySchema),
+    timeout: Type.Optional(durationSchema({ description: "Time limit of one sink write; 0 for none." })),
+  },
+  { additionalProperties: false, description: "Retries and time limits." },
+);
+
+export const syncSchema = Type.Object(
+  {
+    trigger: Type.Optional(literals(TRIGGERS, { description: "once: run until caught up, then stop. continuous: keep following new data. schedule: run on the cron `schedule`. Default once." })),
+    schedule: Type.Optional(Type.String({ description: 'Cron expression for trigger: schedule, e.g. "*/5 * * * *".' })),
+    timezone: Type.Optional(Type.String({ description: 'IANA time zone of the schedule, e.g. "Europe/Paris". Default: the machine\'s.' })),
+    batch_size: Type.Optional(Type.Integer({ minimum: 1, description: "Messages per sink batch. Default 500." })),
+    batch_bytes: Type.Optional(sizeSchema({ description: "Approximate bytes per sink batch. Default 4mb." })),
+    batch_period: Type.Optional(durationSchema({ description: "Flush a partial batch this long after its first message. Default 1s." })),
+    concurrency: Type.Optional(Type.Integer({ minimum: 1, description: "Sink batches written at the same time. Default 4." })),
+  },
+  { additionalProperties: false, description: "When the integration runs and how it batches." },
+);
+
+export const monitoringSchema = Type.Object(
+  {
+    alerts: Type.Optional(
+      Type.Object(
+        {
+          error_rate_threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: "Fraction (0..1) of failed messages over the window that degrades health." })),
+          latency_threshold: Type.Optional(durationSchema({ description: "Sink write latency over the window that degrades health." })),
+          window: Type.Optional(durationSchema({ description: "Sliding window the thresholds are evaluated over. Default 1m." })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false, description: "Health degradation thresholds." },
+);
+
+/** `source:` / `target:` as far as the engine is concerned; the rest is checked against the connector. */
+export const endpointSchema = Type.Object(
+  { connection: Type.String({ minLength: 1, description: "Name of a connection defined under `connections`." }) },
+  { additionalProperties: true },
+);
+
+const STEPS_DESCRIPTION = "Steps applied in order, each a one-key map such as `- map: '{ \"id\": id }'`.";
+
+/** One transform step: a map whose one key is the transform name (checked with the transforms). */
+export const stepShapeSchema = Type.Object({}, { additionalProperties: true });
+
+export const integrationSchema = Type.Object(
+  {
+    description: Type.Optional(Type.String()),
+    source: endpointSchema,
+    transform: Type.Optional(Type.Array(stepShapeSchema, { description: STEPS_DESCRIPTION })),
+    target: endpointSchema,
+    sync: Type.Optional(syncSchema),
+    resilience: Type.Optional(resilienceSchema),
+    on_error: Type.Optional(literals(ON_ERROR, { description: "dead_letter: park failed messages and go on. fail: stop the integration. Default dead_letter." })),
+    monitoring: Type.Optional(monitoringSchema),
+  },
+  { additionalProperties: false },
+);
+
+/** Keys of a connection block that belong to the engine; the connector never sees them. */
+export const CONNECTION_ENGINE_KEYS = ["type", "required", "resilience"] as const;
+
+export const connectionEngineProperties = {
+  type: Type.String({ minLength: 1, description: "Connector type." }),
+  required: Type.Optional(Type.Boolean({ description: "Whether /ready waits for this connection. Default true." })),
+  resilience: Type.Optional(resilienceSchema),
+};
+
+export const connectionShapeSchema = Type.Object(connectionEngineProperties, { additionalProperties: true });
+
+export const adminSchema = Type.Union(
+  [
+    Type.Literal(false),
+    Type.Object(
+      { listen: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Literal(false)], { description: '"host:port" of the admin HTTP server, or false. Default "127.0.0.1:9464".' })) },
+      { additionalProperties: false },
+    ),
+  ],
+  { description: "Admin HTTP server (/health, /ready, /metrics); false disables it." },
+);
+
+export const logSchema = Type.Object(
+  {
+    level: Type.Optional(literals(LOG_LEVELS, { description: "Default info." })),
+    format: Type.Optional(literals(LOG_FORMATS, { description: "auto: pretty on a terminal, JSON lines otherwise. Default auto." })),
+  },
+  { additionalProperties: false },
+);
+
+export const TOP_LEVEL_KEYS = ["version", "name", "state", "admin", "log", "shutdown_timeout", "connections", "integrations", "workflows", "webhooks", "gateway"] as const;
+
+/** Phase 1: the file's structure, with connector- and transform-specific parts left open. */
+export function topLevelSchema(connection: TSchema = connectionShapeSchema, step: TSchema = stepShapeSchema, endpoint: TSchema = endpointSchema): TSchema {
+  const integration =
+    connection === connectionShapeSchema && step === stepShapeSchema && endpoint === endpointSchema
+      ? integrationSchema
+      : Type.Object(
+          {
+            ...integrationSchema.properties,
+            source: endpoint,
+            target: endpoint,
+            transform: Type.Optional(Type.Array(step, { description: STEPS_DESCRIPTION })),
+          },
+          { additionalProperties: false },
+        );
+  return Type.Object(
+    {
+      version: Type.Literal(1, { description: "Config format version; must be 1." }),
+      name: Type.Optional(Type.String({ minLength: 1, description: "Project name. Default: the config file's directory name." })),
+      state: Type.Optional(Type.String({ minLength: 1, description: 'State store URL: "sqlite:<path>" (relative to this file) or "postgres://…". Default sqlite:.junction/state.db.' })),
+      admin: Type.Optional(adminSchema),
+      log: Type.Optional(logSchema),
+      shutdown_timeout: Type.Optional(durationSchema({ description: "How long SIGINT/SIGTERM wait for in-flight work. Default 30s." })),
+      connections: Type.Optional(Type.Object({}, { additionalProperties: connection, description: "Named, reusable connections." })),
+      integrations: Type.Optional(Type.Object({}, { additionalProperties: integration, description: "Named pipelines: source → transform → target." })),
+      workflows: Type.Optional(Type.Unknown({ description: "Reserved." })),
+      webhooks: Type.Optional(Type.Unknown({ description: "Reserved." })),
+      gateway: Type.Optional(Type.Unknown({ description: "Reserved." })),
+    },
+    { additionalProperties: false },
+  );
+}

@@ -1,0 +1,27 @@
+import type { AnyConnectorSpec } from "./types.js";
+import { discardConnector } from "./discard/index.js";
+import { fileConnector } from "./file/index.js";
+import { generateConnector } from "./generate/index.js";
+import { httpServerConnector } from "./http_server/index.js";
+import { sqliteConnector } from "./sqlite/index.js";
+import { stdoutConnector } from "./stdout/index.js";
+
+/** Every built-in connector. A new connector is one folder plus one line here. */
+export const connectorSpecs: readonly AnyConnectorSpec[] = Object.freeze<AnyConnectorSpec[]>([
+  sqliteConnector,
+  fileConnector,
+  httpServerConnector,
+  generateConnector,
+  stdoutConnector,
+  discardConnector,
+]);
+
+const byType = new Map(connectorSpecs.map((spec) => [spec.type, spec]));
+
+export function findConnector(type: string): AnyConnectorSpec | undefined {
+  return byType.get(type);
+}
+
+export function connectorTypes(): string[] {
+  return connectorSpecs.map((spec) => spec.type);
+}

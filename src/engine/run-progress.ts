@@ -1,0 +1,37 @@
+import type { RunCounts, StateStore } from "../state/types.js";
+
+/**
+ * Counters of one run. Long (continuous) runs push their deltas to the run history
+ * every `flushEveryMs`, so `junction runs` shows progress while they go on.
+ */
+export class RunProgress {
+  readonly counts: RunCounts = { read: 0, written: 0, filtered: 0, deadLettered: 0, retried: 0 };
+  #reported: RunCounts = { read: 0, written: 0, filtered: 0, deadLettered: 0, retried: 0 };
+  #lastFlush = Date.now();
+
+  constructor(
+    private readonly state: StateStore,
+    private readonly runId: string,
+    private readonly flushEveryMs = 5000,
+  ) {}
+
+  /** Writes the deltas since the last report when enough time passed; never throws. */
+  async maybeFlush(): Promise<void> {
+    if (Date.now() - this.#lastFlush < this.flushEveryMs) return;
+    this.#lastFlush = Date.now();
+    const now = { ...this.counts };
+    const delta: RunCounts = {
+      read: now.read - this.#reported.read,
+      written: now.written - this.#reported.written,
+      filtered: now.filtered - this.#reported.filtered,
+      deadLettered: now.deadLettered - this.#reported.deadLettered,
+      retried: now.retried - this.#reported.retried,
+    };
+    this.#reported = now;
+    try {
+      await this.state.updateRun(this.runId, delta);
+    } catch {
+      // Progress is informative; the final counts are written by finishRun.
+    }
+  }
+}

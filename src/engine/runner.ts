@@ -1,0 +1,315 @@
+import type { Logger } from "pino";
+import type { Batch, Sink, Source } from "../connectors/types.js";
+import { isAbortError } from "../core/errors.js";
+import type { Message } from "../core/message.js";
+import type { SecretRedactor } from "../core/redact.js";
+import type { IntegrationConfig } from "../config/model.js";
+import type { JunctionMetrics } from "../observability/metrics.js";
+import type { RunRecord, RunStatus, StateStore } from "../state/types.js";
+import type { Transform } from "../transform/types.js";
+import { applyTransforms } from "../transform/pipeline.js";
+import { AckSequencer } from "./ack-sequencer.js";
+import { DeadLetterRecorder } from "./dead-letter-recorder.js";
+import { RunAbortedError } from "./fatal-error.js";
+import { KeyOrderGuard } from "./key-order-guard.js";
+import { RunProgress } from "./run-progress.js";
+import { SinkWriter } from "./sink-writer.js";
+import { SizeEstimator } from "./size-estimator.js";
+import type { WorkItem } from "./work-item.js";
+
+export interface RunnerDeps {
+  integration: IntegrationConfig;
+  source: Source;
+  sink: Sink;
+  transforms: Transform[];
+  state: StateStore;
+  logger: Logger;
+  metrics: JunctionMetrics;
+  redactor: SecretRedactor;
+  /** Called after every sink write with its outcome, for alert windows. */
+  onWriteObserved?: (seconds: number, size: number, failures: number) => void;
+}
+
+export interface RunOptions {
+  /** Label stored in run history: "once", "continuous", "schedule", "replay". */
+  trigger: string;
+  /** Graceful stop: no new batches are pulled, in-flight work drains. */
+  stop: AbortSignal;
+  /** Hard stop: writes in progress are cancelled. */
+  abort: AbortSignal;
+}
+
+export interface RunSummary {
+  run: RunRecord;
+  status: RunStatus;
+  error?: string;
+}
+
+const FLUSH = Symbol("flush");
+
+/**
+ * Executes one integration: pulls batches from the source (backpressure: only when there
+ * is room), runs the transforms, groups messages into sink batches by count, bytes and
+ * period, writes them with bounded concurrency and retries, dead-letters what fails, and
+ * acknowledges source batches in order once all their messages are settled.
+ */
+export class IntegrationRunner {
+  readonly #deps: RunnerDeps;
+  readonly #name: string;
+  readonly #log: Logger;
+  readonly #sizes = new SizeEstimator();
+  readonly #keys = new KeyOrderGuard();
+  readonly #inFlight = new Set<Promise<void>>();
+  #buffer: WorkItem[] = [];
+  #bufferBytes = 0;
+  #bufferSince = 0;
+  #fatal: unknown;
+  #sequencer!: AckSequencer;
+  #progress!: RunProgress;
+  #writer!: SinkWriter;
+  #deadLetters!: DeadLetterRecorder;
+  #signals!: RunOptions;
+  readonly #m;
+
+  constructor(deps: RunnerDeps) {
+    this.#deps = deps;
+    this.#name = deps.integration.name;
+    this.#log = deps.logger.child({ integration: this.#name });
+    const integration = this.#name;
+    const counter = deps.metrics.messagesTotal;
+    this.#m = {
+      read: counter.labels({ integration, stage: "source", outcome: "ok" }),
+      transformed: counter.labels({ integration, stage: "transform", outcome: "ok" }),
+      filtered: counter.labels({ integration, stage: "transform", outcome: "filtered" }),
+      transformFailed: counter.labels({ integration, stage: "transform", outcome: "failed" }),
+      written: counter.labels({ integration, stage: "sink", outcome: "ok" }),
+      sinkFailed: counter.labels({ integration, stage: "sink", outcome: "failed" }),
+      retried: counter.labels({ integration, stage: "sink", outcome: "retried" }),
+      retries: deps.metrics.retriesTotal.labels({ integration, stage: "sink" }),
+      sinkDuration: deps.metrics.stageDuration.labels({ integration, stage: "sink" }),
+      batchSize: deps.metrics.batchSize.labels({ integration }),
+      inFlight: deps.metrics.inFlight.labels({ integration }),
+    };
+  }
+
+  async run(options: RunOptions): Promise<RunSummary> {
+    const { state, integration } = this.#deps;
+    this.#signals = options;
+    this.#fatal = undefined;
+    const run = await state.startRun({ integration: this.#name, trigger: options.trigger });
+    this.#progress = new RunProgress(state, run.id);
+    this.#sequencer = new AckSequencer((error) => this.#fail(new RunAbortedError(`acknowledging a source batch failed: ${String(error)}`, error)));
+    this.#deadLetters = new DeadLetterRecorder(state, this.#name, this.#log, this.#deps.redactor, this.#deps.metrics);
+    this.#writer = new SinkWriter(this.#deps.sink, integration.resilience, {
+      written: (item) => this.#settleWritten(item),
+      failed: (item, error, attempts) => this.#settleFailed(item, "sink", error, attempts),
+      retrying: (count, delayMs, attempt) => {
+        this.#progress.counts.retried += count;
+        this.#m.retried.inc(count);
+        this.#m.retries.inc(count);
+        this.#log.debug({ count, delay_ms: Math.round(delayMs), attempt }, "retrying failed messages");
+      },
+      observed: (seconds, size, failures) => {
+        this.#m.sinkDuration.observe(seconds);
+        if (failures > 0) this.#m.sinkFailed.inc(failures);
+        this.#deps.onWriteObserved?.(seconds, size, failures);
+      },
+    });
+
+    this.#log.info({ run_id: run.id, trigger: options.trigger }, "run started");
+    let sourceError: unknown;
+    try {
+      await this.#pump(options.stop);
+    } catch (error) {
+      if (!(isAbortError(error) && options.stop.aborted)) sourceError = error;
+    }
+    if (this.#fatal === undefined && sourceError === undefined) this.#flush();
+    await this.#drainWrites();
+    await this.#sequencer.idle();
+    const unsettled = this.#sequencer.unacked;
+    if (unsettled > 0) {
+      await this.#sequencer.nackRemaining(new Error(this.#fatal ? "run failed" : "shutting down"));
+    }
+    if (sourceError !== undefined) this.#fail(sourceError);
+    await this.#closeEnds();
+    return this.#finish(run, options, unsettled);
+  }
+
+  async #pump(stop: AbortSignal): Promise<void> {
+    const iterator = this.#deps.source.batches(stop)[Symbol.asyncIterator]();
+    let next: Promise<IteratorResult<Batch>> | undefined;
+    try {
+      while (!stop.aborted && this.#fatal === undefined) {
+        await this.#waitForRoom();
+        if (stop.aborted || this.#fatal !== undefined) break;
+        next ??= iterator.next();
+        const result = await this.#nextOrFlush(next);
+        if (result === FLUSH) continue;
+        next = undefined;
+        if (result.done) break;
+        await this.#ingest(result.value);
+      }
+    } finally {
+      if (next === undefined) await iterator.return?.();
+      else void next.then(() => iterator.return?.(), () => undefined);
+    }
+  }
+
+  /** Waits for the next batch, flushing a partial sink batch when its period ends first. */
+  async #nextOrFlush(next: Promise<IteratorResult<Batch>>): Promise<IteratorResult<Batch> | typeof FLUSH> {
+    if (this.#buffer.length === 0) return next;
+    const remaining = this.#deps.integration.batching.periodMs - (performance.now() - this.#bufferSince);
+    if (remaining <= 0) {
+      this.#flush();
+      return FLUSH;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const elapsed = new Promise<typeof FLUSH>((resolve) => {
+      timer = setTimeout(() => resolve(FLUSH), remaining);
+    });
+    try {
+      const result = await Promise.race([next, elapsed]);
+      if (result === FLUSH) this.#flush();
+      return result;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Backpressure: bounded sink writes in flight and bounded unacknowledged source batches. */
+  async #waitForRoom(): Promise<void> {
+    const concurrency = this.#deps.integration.concurrency;
+    const maxUnacked = concurrency * 4 + 4;
+    while (this.#fatal === undefined && (this.#inFlight.size >= concurrency || this.#sequencer.unacked >= maxUnacked)) {
+      if (this.#inFlight.size === 0) {
+        await this.#sequencer.idle();
+        if (this.#sequencer.unacked >= maxUnacked) this.#flush();
+        if (this.#inFlight.size === 0) return;
+      }
+      await Promise.race(this.#inFlight);
+    }
+  }
+
+  async #ingest(batch: Batch): Promise<void> {
+    const { transforms, integration } = this.#deps;
+    const tracked = this.#sequencer.track(batch);
+    const count = batch.messages.length;
+    this.#progress.counts.read += count;
+    this.#m.read.inc(count);
+    const maxCount = integration.batching.count;
+    const maxBytes = integration.batching.bytes;
+    let transformed = 0;
+    for (const original of batch.messages) {
+      let message: Message | null;
+      try {
+        message = transforms.length === 0 ? original : await applyTransforms(transforms, original);
+      } catch (error) {
+        this.#m.transformFailed.inc();
+        await this.#settleFailed({ original, message: original, owner: tracked }, "transform", error, original.attempt);
+        if (this.#fatal !== undefined) return;
+        continue;
+      }
+      if (message === null) {
+        this.#progress.counts.filtered++;
+        this.#m.filtered.inc();
+        this.#sequencer.settle(tracked);
+        continue;
+      }
+      transformed++;
+      if (this.#buffer.length === 0) this.#bufferSince = performance.now();
+      this.#buffer.push({ original, message, owner: tracked });
+      this.#bufferBytes += this.#sizes.estimate(message);
+      if (this.#buffer.length >= maxCount || this.#bufferBytes >= maxBytes) this.#flush();
+    }
+    if (transformed > 0) this.#m.transformed.inc(transformed);
+    await this.#progress.maybeFlush();
+  }
+
+  #flush(): void {
+    if (this.#buffer.length === 0) return;
+    const items = this.#buffer;
+    this.#buffer = [];
+    this.#bufferBytes = 0;
+    this.#m.batchSize.observe(items.length);
+    this.#m.inFlight.inc(items.length);
+    const keys = items.map((item) => item.message.key);
+    const conflicts = this.#keys.conflicts(keys);
+    const write = (conflicts.length === 0 ? this.#write(items) : Promise.allSettled(conflicts).then(() => this.#write(items))).finally(() => {
+      this.#inFlight.delete(write);
+      this.#m.inFlight.dec(items.length);
+    });
+    this.#keys.hold(keys, write);
+    this.#inFlight.add(write);
+  }
+
+  async #write(items: WorkItem[]): Promise<void> {
+    if (this.#fatal !== undefined) return;
+    try {
+      await this.#writer.write(items, this.#signals);
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  async #closeEnds(): Promise<void> {
+    for (const end of [this.#deps.source, this.#deps.sink]) {
+      try {
+        await end.close?.();
+      } catch (error) {
+        this.#log.warn({ err: error }, "closing a source or sink failed");
+      }
+    }
+  }
+
+  async #drainWrites(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+  }
+
+  #settleWritten(item: WorkItem): void {
+    this.#progress.counts.written++;
+    this.#m.written.inc();
+    this.#sequencer.settle(item.owner);
+  }
+
+  async #settleFailed(item: WorkItem, stage: string, error: unknown, attempts: number): Promise<void> {
+    if (this.#deps.integration.onError === "fail") {
+      this.#fail(new RunAbortedError(`${stage} failed and on_error is "fail": ${String((error as Error)?.message ?? error)}`, error));
+      return;
+    }
+    try {
+      await this.#deadLetters.record(item.original, stage, error, attempts);
+    } catch (storeError) {
+      this.#fail(new RunAbortedError(`could not write a dead letter, stopping so nothing is lost: ${String((storeError as Error)?.message ?? storeError)}`, storeError));
+      return;
+    }
+    this.#progress.counts.deadLettered++;
+    this.#sequencer.settle(item.owner);
+  }
+
+  #fail(error: unknown): void {
+    if (this.#fatal !== undefined) return;
+    this.#fatal = error;
+    this.#log.error({ err: error }, `run stopped: ${this.#deps.redactor.redact(String((error as Error)?.message ?? error))}`);
+  }
+
+  async #finish(run: RunRecord, options: RunOptions, unsettled: number): Promise<RunSummary> {
+    const counts = { ...this.#progress.counts };
+    let status: Exclude<RunStatus, "running">;
+    let error: string | undefined;
+    if (this.#fatal !== undefined) {
+      status = "failed";
+      error = this.#deps.redactor.redact(String((this.#fatal as Error)?.message ?? this.#fatal));
+    } else if (options.stop.aborted && (unsettled > 0 || options.trigger !== "continuous")) {
+      status = "interrupted";
+    } else if (counts.deadLettered > 0) {
+      status = "partial";
+    } else {
+      status = "succeeded";
+    }
+    await this.#deps.state.finishRun(run.id, { status, counts, ...(error ? { error } : {}) });
+    this.#deps.metrics.runsTotal.inc({ integration: this.#name, status });
+    const record = (await this.#deps.state.getRun(run.id)) ?? { ...run, status, counts };
+    this.#log.info({ run_id: run.id, status, ...counts }, `run ${status}: read ${counts.read}, written ${counts.written}, filtered ${counts.filtered}, dead-lettered ${counts.deadLettered}`);
+    return { run: record, status, ...(error ? { error } : {}) };
+  }
+}

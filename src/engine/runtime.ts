@@ -1,0 +1,213 @@
+import { hostname } from "node:os";
+import type { Logger } from "pino";
+import { closest } from "fastest-levenshtein";
+import { configError, errorMessage } from "../core/errors.js";
+import { newId } from "../core/ids.js";
+import type { SecretRedactor } from "../core/redact.js";
+import type { LoadedConfig } from "../config/loader.js";
+import type { IntegrationConfig, JunctionConfig } from "../config/model.js";
+import { HealthRegistry } from "../observability/health.js";
+import { createLogger } from "../observability/logger.js";
+import { JunctionMetrics } from "../observability/metrics.js";
+import type { AdminServer } from "../server/admin-server.js";
+import { startAdminServer } from "../server/admin-server.js";
+import { openStateStore } from "../state/open.js";
+import type { StateStore } from "../state/types.js";
+import { ConnectionPool } from "./connection-pool.js";
+import { createIntegrationRunner } from "./integration-factory.js";
+import type { RunSummary } from "./runner.js";
+import { Scheduler } from "./scheduler.js";
+import { IntegrationAlerts } from "./integration-alerts.js";
+
+export interface RuntimeOpenOptions {
+  logger?: Logger;
+  /** Default: true, the process metrics (CPU, memory, event loop) are exported too. */
+  processMetrics?: boolean;
+}
+
+export interface RuntimeRunOptions {
+  /** Run every selected integration once until its source is drained, then return. */
+  once?: boolean;
+  /** Only these integrations (default: all). */
+  integrations?: string[];
+  /** Start the admin server (default: when `admin.listen` is set). */
+  admin?: boolean;
+}
+
+export interface RuntimeResult {
+  summaries: RunSummary[];
+  /** false when a run failed or could not start. */
+  ok: boolean;
+  errors: string[];
+}
+
+export const PACKAGE_VERSION = "0.1.0";
+
+/**
+ * The declarative runtime: opens the state store and connections of a loaded config,
+ * runs its integrations by their triggers, serves the admin endpoints, and shuts down
+ * gracefully, draining in-flight work within `shutdown_timeout`.
+ */
+export class JunctionRuntime {
+  readonly config: JunctionConfig;
+  readonly redactor: SecretRedactor;
+  readonly state: StateStore;
+  readonly logger: Logger;
+  readonly metrics: JunctionMetrics;
+  readonly health: HealthRegistry;
+  readonly connections: ConnectionPool;
+  readonly instanceId = `${hostname()}:${process.pid}:${newId().slice(0, 8)}`;
+  readonly #stop = new AbortController();
+  readonly #abort = new AbortController();
+  #admin: AdminServer | undefined;
+  #scheduler: Scheduler | undefined;
+  #hardStopTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  private constructor(loaded: LoadedConfig, state: StateStore, logger: Logger, metrics: JunctionMetrics) {
+    this.config = loaded.config;
+    this.redactor = loaded.redactor;
+    this.state = state;
+    this.logger = logger;
+    this.metrics = metrics;
+    this.health = new HealthRegistry({ metrics, redactor: loaded.redactor });
+    this.connections = new ConnectionPool(this.config, state, logger, this.#abort.signal);
+  }
+
+  static async open(loaded: LoadedConfig, options: RuntimeOpenOptions = {}): Promise<JunctionRuntime> {
+    const logger = options.logger ?? createLogger({ level: loaded.config.log.level, format: loaded.config.log.format, redactor: loaded.redactor });
+    const state = await openStateStore(loaded.config.state, { baseDir: loaded.config.baseDir });
+    const metrics = new JunctionMetrics({ defaultMetrics: options.processMetrics ?? true });
+    return new JunctionRuntime(loaded, state, logger, metrics);
+  }
+
+  get stopSignal(): AbortSignal {
+    return this.#stop.signal;
+  }
+
+  get adminUrl(): string | undefined {
+    return this.#admin?.url;
+  }
+
+  selectIntegrations(names?: string[]): IntegrationConfig[] {
+    const all = this.config.integrations;
+    if (!names || names.length === 0) return Object.values(all);
+    return names.map((name) => {
+      const found = all[name];
+      if (found) return found;
+      const known = Object.keys(all);
+      const hint = known.length ? ` (did you mean "${closest(name, known)}"?)` : "";
+      throw configError(`no integration named "${name}"${hint}; defined: ${known.join(", ") || "none"}`);
+    });
+  }
+
+  /** Opens every connection the integrations use and registers its health check. */
+  async openConnections(integrations: IntegrationConfig[]): Promise<void> {
+    const names = new Set(integrations.flatMap((i) => [i.source.connection, i.target.connection]));
+    for (const name of names) {
+      const definition = this.config.connections[name];
+      const connection = await this.connections.get(name);
+      this.health.register(name, (signal) => connection.health(signal), { required: definition?.required ?? true });
+    }
+  }
+
+  async startAdmin(): Promise<void> {
+    const listen = this.config.admin.listen;
+    if (!listen || this.#admin) return;
+    this.#admin = await startAdminServer({
+      listen,
+      health: this.health,
+      metrics: this.metrics,
+      state: this.state,
+      logger: this.logger,
+      redactor: this.redactor,
+      version: PACKAGE_VERSION,
+    });
+    this.logger.info({ url: this.#admin.url }, `admin server listening on ${this.#admin.url} (/health /ready /metrics /api/runs /api/dead-letters)`);
+  }
+
+  async run(options: RuntimeRunOptions = {}): Promise<RuntimeResult> {
+    const integrations = this.selectIntegrations(options.integrations);
+    const summaries: RunSummary[] = [];
+    const errors: string[] = [];
+    await this.openConnections(integrations);
+    for (const integration of integrations) {
+      const pending = await this.state.countDeadLetters({ integration: integration.name, status: "pending" });
+      this.metrics.deadLetters.set({ integration: integration.name }, pending);
+    }
+    if (options.admin ?? this.config.admin.listen !== null) await this.startAdmin();
+
+    const passes: Promise<void>[] = [];
+    let waitsForShutdown = false;
+    for (const integration of integrations) {
+      const trigger = options.once ? { kind: "once" as const } : integration.trigger;
+      const runPass = async (follow: boolean, label: string): Promise<void> => {
+        try {
+          const summary = await this.runIntegration(integration, { follow, trigger: label });
+          summaries.push(summary);
+          if (summary.status === "failed") errors.push(`${integration.name}: ${summary.error ?? "failed"}`);
+        } catch (error) {
+          const message = this.redactor.redact(errorMessage(error));
+          errors.push(`${integration.name}: ${message}`);
+          this.logger.error({ integration: integration.name, err: error }, `integration could not run: ${message}`);
+        }
+      };
+      if (trigger.kind === "once") passes.push(runPass(false, "once"));
+      else if (trigger.kind === "continuous") {
+        waitsForShutdown = true;
+        passes.push(runPass(true, "continuous"));
+      } else {
+        waitsForShutdown = true;
+        this.#scheduler ??= new Scheduler(this.state, this.instanceId, this.logger);
+        this.#scheduler.add({ name: integration.name, cron: trigger.cron, ...(trigger.timezone ? { timezone: trigger.timezone } : {}), run: () => runPass(false, "schedule") });
+      }
+    }
+    await Promise.all(passes);
+    if (waitsForShutdown && !this.#stop.signal.aborted) {
+      await new Promise<void>((resolve) => this.#stop.signal.addEventListener("abort", () => resolve(), { once: true }));
+    }
+    await this.#scheduler?.stop();
+    return { summaries, ok: errors.length === 0, errors };
+  }
+
+  async runIntegration(integration: IntegrationConfig, options: { follow: boolean; trigger: string }): Promise<RunSummary> {
+    const alerts = new IntegrationAlerts(integration, this.health, this.logger);
+    const runner = await createIntegrationRunner(
+      integration,
+      { connections: this.connections, state: this.state, logger: this.logger, metrics: this.metrics, redactor: this.redactor, baseDir: this.config.baseDir },
+      { follow: options.follow, onWriteObserved: (seconds, size, failures) => alerts.observe(seconds, size, failures) },
+    );
+    try {
+      return await runner.run({ trigger: options.trigger, stop: this.#stop.signal, abort: this.#abort.signal });
+    } finally {
+      alerts.dispose();
+    }
+  }
+
+  /** Graceful stop: stop pulling, drain in-flight work; cancel what is left after `shutdown_timeout`. */
+  shutdown(reason = "shutdown requested"): void {
+    if (this.#stop.signal.aborted) {
+      this.#abort.abort(new Error(reason));
+      return;
+    }
+    this.logger.info({ reason, shutdown_timeout_ms: this.config.shutdownTimeoutMs }, "shutting down: draining in-flight work");
+    this.#stop.abort(new Error(reason));
+    this.#hardStopTimer = setTimeout(() => {
+      this.logger.warn("shutdown timeout reached: cancelling work still in flight");
+      this.#abort.abort(new Error("shutdown timeout"));
+    }, this.config.shutdownTimeoutMs);
+    this.#hardStopTimer.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (!this.#stop.signal.aborted) this.#stop.abort(new Error("closing"));
+    await this.#scheduler?.stop();
+    await this.#admin?.close();
+    await this.connections.closeAll();
+    clearTimeout(this.#hardStopTimer);
+    if (!this.#abort.signal.aborted) this.#abort.abort(new Error("closed"));
+    await this.state.close();
+  }
+}

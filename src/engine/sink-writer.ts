@@ -1,0 +1,130 @@
+import type { Sink, WriteOutcome } from "../connectors/types.js";
+import { sleep } from "../core/abort.js";
+import { JunctionError, errorKind, isAbortError, transientError } from "../core/errors.js";
+import type { Message } from "../core/message.js";
+import type { ResilienceConfig } from "../config/model.js";
+import { backoffDelay, withRetryAfter } from "../resilience/backoff.js";
+import type { WorkItem } from "./work-item.js";
+
+export interface SinkWriterHooks {
+  /** The item was durably accepted by the sink. */
+  written(item: WorkItem): void;
+  /** The item failed permanently or ran out of attempts; returns once it is dead-lettered (or throws to stop the run). */
+  failed(item: WorkItem, error: unknown, attempts: number): Promise<void>;
+  /** `count` items are about to be retried after `delayMs`. */
+  retrying(count: number, delayMs: number, attempt: number): void;
+  /** Duration of one sink write call in seconds and whether every message succeeded. */
+  observed(seconds: number, size: number, failures: number): void;
+}
+
+export interface WriteSignals {
+  /** Stop retrying (graceful shutdown): unsettled items stay unacknowledged and are delivered again. */
+  stop: AbortSignal;
+  /** Cancel the write in progress (shutdown timeout passed). */
+  abort: AbortSignal;
+}
+
+/**
+ * Writes one sink batch with bounded retries: only the messages the sink reports as
+ * failed are retried, with backoff and jitter honouring Retry-After; permanent failures
+ * and exhausted retries go to `hooks.failed` (the dead-letter store).
+ */
+export class SinkWriter {
+  constructor(
+    private readonly sink: Sink,
+    private readonly policy: ResilienceConfig,
+    private readonly hooks: SinkWriterHooks,
+  ) {}
+
+  async write(items: WorkItem[], signals: WriteSignals): Promise<void> {
+    const { retry } = this.policy;
+    let pending = items;
+    let previousDelay = 0;
+    for (let attempt = 1; ; attempt++) {
+      const failures = await this.#attempt(pending, signals.abort);
+      if (failures.size === 0) {
+        for (const item of pending) this.hooks.written(item);
+        return;
+      }
+      const again: WorkItem[] = [];
+      let retryAfterMs: number | undefined;
+      for (let index = 0; index < pending.length; index++) {
+        const item = pending[index] as WorkItem;
+        if (!failures.has(index)) {
+          this.hooks.written(item);
+          continue;
+        }
+        const error = failures.get(index);
+        const kind = errorKind(error);
+        if (kind === "config" || kind === "auth") throw error;
+        if (kind === "transient" && attempt < retry.attempts && !signals.stop.aborted) {
+          again.push(item);
+          const after = error instanceof JunctionError ? error.retryAfterMs : undefined;
+          if (after !== undefined) retryAfterMs = Math.max(retryAfterMs ?? 0, after);
+        } else {
+          await this.hooks.failed(item, error, attempt);
+        }
+      }
+      if (again.length === 0) return;
+      const delay = withRetryAfter(backoffDelay(retry, attempt, previousDelay), retryAfterMs);
+      previousDelay = delay;
+      this.hooks.retrying(again.length, delay, attempt);
+      try {
+        await sleep(delay, signals.stop);
+      } catch {
+        return; // shutting down: leave the rest unsettled, the source delivers them again
+      }
+      pending = again.map((item) => ({ ...item, message: withAttempt(item.message, attempt + 1) }));
+    }
+  }
+
+  /** One call to the sink; returns failures by index. A throw fails every message with that error. */
+  async #attempt(items: WorkItem[], abort: AbortSignal): Promise<Map<number, unknown>> {
+    const messages = items.map((item) => item.message);
+    const started = performance.now();
+    let outcome: WriteOutcome;
+    try {
+      outcome = await this.#timed(messages, abort);
+    } catch (error) {
+      const failures = new Map<number, unknown>();
+      for (let index = 0; index < messages.length; index++) failures.set(index, error);
+      this.hooks.observed((performance.now() - started) / 1000, messages.length, messages.length);
+      return failures;
+    }
+    const failures = new Map<number, unknown>();
+    for (const failure of outcome.failures) {
+      if (failure.index >= 0 && failure.index < messages.length) failures.set(failure.index, failure.error);
+    }
+    this.hooks.observed((performance.now() - started) / 1000, messages.length, failures.size);
+    return failures;
+  }
+
+  async #timed(messages: Message[], abort: AbortSignal): Promise<WriteOutcome> {
+    const timeoutMs = this.policy.timeoutMs;
+    if (!timeoutMs || timeoutMs <= 0) return this.sink.write(messages, abort);
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort(abort.reason);
+    abort.addEventListener("abort", onAbort, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = transientError(`sink write timed out after ${timeoutMs}ms`, { code: "sink.timeout" });
+        controller.abort(error);
+        reject(error);
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([this.sink.write(messages, controller.signal), timedOut]);
+    } catch (error) {
+      if (isAbortError(error) && controller.signal.reason instanceof JunctionError) throw controller.signal.reason;
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      abort.removeEventListener("abort", onAbort);
+    }
+  }
+}
+
+function withAttempt(message: Message, attempt: number): Message {
+  return { ...message, attempt };
+}

@@ -1,0 +1,10 @@
+export { createLogger, flushLogger, serializeError, redactLine, REDACTED_LOG_PATHS } from "./logger.js";
+export type { CreateLoggerOptions, LogFormat, Logger } from "./logger.js";
+export { JunctionMetrics, CIRCUIT_STATE_VALUE } from "./metrics.js";
+export type { JunctionMetricsOptions, MessageOutcome, MessageStage } from "./metrics.js";
+export { HealthRegistry, isReady, failingRequiredChecks, overallStatus } from "./health.js";
+export type { CheckReport, HealthCheck, HealthCheckOptions, HealthRegistryOptions, HealthReport } from "./health.js";
+export { tracer, withSpan, injectTraceHeaders, extractTraceContext, correlationIdFrom, parseTraceparent, SpanKind } from "./tracing.js";
+export type { Attributes, Context, HeaderCarrier, Span, SpanOptions } from "./tracing.js";
+export { SlidingWindowAlert, p95Exceeds } from "./alerts.js";
+export type { AlertEvaluation, AlertSample, AlertWindowStats, SlidingWindowAlertOptions } from "./alerts.js";

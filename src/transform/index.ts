@@ -1,0 +1,10 @@
+export type { AnyTransformSpec, Transform, TransformBuildContext, TransformSpec } from "./types.js";
+export { transformSpecs, findTransform } from "./registry.js";
+export { buildTransforms, applyTransforms } from "./pipeline.js";
+export type { TransformStep } from "./pipeline.js";
+export { mapTransform } from "./map.js";
+export { filterTransform } from "./filter.js";
+export { selectTransform } from "./select.js";
+export { renameTransform } from "./rename.js";
+export { setTransform } from "./set.js";
+export { validateTransform } from "./validate.js";

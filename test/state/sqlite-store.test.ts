@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import Database from "better-sqlite3";
+import { SQLITE_MIGRATIONS } from "../../src/state/sqlite/migrations/index.js";
+import { SqliteStateStore } from "../../src/state/sqlite/sqlite-state-store.js";
+import { runStateStoreContract } from "./contract.js";
+
+let dir = "";
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "junction-"));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+runStateStoreContract("sqlite (file)", async () => new SqliteStateStore(join(dir, "contract", "state.db")));
+
+describe("SqliteStateStore", () => {
+  test("creates the parent directory and the tables with the junction_ prefix", async () => {
+    const file = join(dir, "nested", "deeper", "state.db");
+    const store = new SqliteStateStore(file);
+    try {
+      await store.migrate();
+      assert.ok(existsSync(file));
+      assert.deepEqual(await store.appliedMigrations(), SQLITE_MIGRATIONS.map((migration) => migration.version));
+      assert.equal(store.location, `sqlite:${file}`);
+    } finally {
+      await store.close();
+    }
+    const db = new Database(file, { readonly: true });
+    try {
+      const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((row) => row.name);
+      assert.deepEqual(tables, [
+        "junction_checkpoints",
+        "junction_dead_letters",
+        "junction_decisions",
+        "junction_idempotency_keys",
+        "junction_leases",
+        "junction_migrations",
+        "junction_runs",
+      ]);
+      const migration = db.prepare("SELECT version, name, applied_at FROM junction_migrations").get() as { version: number; name: string; applied_at: number };
+      assert.equal(migration.version, 1);
+      assert.equal(migration.name, "initial schema");
+      assert.equal(typeof migration.applied_at, "number");
+    } finally {
+      db.close();
+    }
+  });
+
+  test("uses WAL, NORMAL synchronous, a 5 s busy timeout and foreign keys", async () => {
+    const file = join(dir, "pragmas.db");
+    const store = new SqliteStateStore(file);
+    await store.close();
+    const db = new Database(file);
+    try {
+      assert.equal(db.pragma("journal_mode", { simple: true }), "wal", "WAL is persistent in the file");
+    } finally {
+      db.close();
+    }
+    // The per-connection settings, read through the store's own connection.
+    const inspected = new SqliteStateStore(file);
+    const connection = (inspected as unknown as { db: Database.Database }).db;
+    try {
+      assert.equal(connection.pragma("synchronous", { simple: true }), 1);
+      assert.equal(connection.pragma("busy_timeout", { simple: true }), 5000);
+      assert.equal(connection.pragma("foreign_keys", { simple: true }), 1);
+    } finally {
+      await inspected.close();
+    }
+  });
+
+  test("appliedMigrations is empty before migrate and close is idempotent", async () => {
+    const store = new SqliteStateStore(join(dir, "fresh.db"));
+    assert.deepEqual(await store.appliedMigrations(), []);
+    await store.close();
+    await store.close();
+  });
+
+  test("an in-memory store works end to end", async () => {
+    const store = new SqliteStateStore(":memory:");
+    try {
+      await store.migrate();
+      assert.deepEqual(await store.appliedMigrations(), [1]);
+      await store.setCheckpoint("mem", { ok: true });
+      assert.deepEqual((await store.getCheckpoint("mem"))?.value, { ok: true });
+      assert.equal(await store.claimIdempotencyKey("s", "k", 60_000), true);
+      assert.equal(await store.claimIdempotencyKey("s", "k", 60_000), false);
+      const run = await store.startRun({ integration: "mem", trigger: "manual" });
+      await store.updateRun(run.id, { read: 2 });
+      assert.equal((await store.getRun(run.id))?.counts.read, 2);
+    } finally {
+      await store.close();
+    }
+  });
+});
