@@ -26,7 +26,7 @@ function countRows(path: string): number {
   }
 }
 
-test(`${RECORDS} JSONL records into a SQLite upsert survive ${KILLS} SIGKILLs with exactly ${RECORDS} keys`, { timeout: 600_000 }, async () => {
+test(`${RECORDS} JSONL records into a SQLite upsert survive ${KILLS} SIGKILLs with exactly ${RECORDS} keys`, { timeout: 600_000 }, async (t) => {
   const lines: string[] = [];
   for (let i = 1; i <= RECORDS; i++) lines.push(JSON.stringify({ id: i, name: `record ${i}`, value: i * 3 }));
   writeFileSync(join(dir.path, "input.jsonl"), `${lines.join("\n")}\n`);
@@ -65,6 +65,7 @@ integrations:
     await exited;
     killedAt.push(countRows(target));
   }
+  t.diagnostic(`killed at ${killedAt.join(", ")} rows`);
   const final = await runCli(["run", "junction.yaml", "--once", "--json"], { cwd: dir.path, timeoutMs: 300_000 });
   assert.equal(final.code, 0, final.stderr);
   const db = new Database(target, { readonly: true });

@@ -18,7 +18,7 @@ inbound:
 #     connection: inbound
 #     path: /events           # 404 elsewhere, 405 for other methods
 #     max_pending: 100        # beyond this: 503 + Retry-After
-#   trigger: continuous
+#   sync: { trigger: continuous }
 `;
 
 export const httpServerConnector = {
