@@ -85,7 +85,7 @@ function seedOrChange(path) {
     const max = db.prepare("SELECT max(id) AS id FROM users").get().id;
     db.transaction(() => {
       for (let i = 1; i <= 5; i++) insert.run(`new${max + i}`, `user${max + i}`, `new${max + i}@example.com`, "nl", now);
-      db.prepare("UPDATE users SET country = 'se', updated_at = ? WHERE id IN (SELECT id FROM users WHERE email LIKE '%@%' ORDER BY random() LIMIT 3)").run(now);
+      db.prepare("UPDATE users SET country = 'se', updated_at = ? WHERE id IN (SELECT id FROM users WHERE id <= ? AND email LIKE '%@%' ORDER BY random() LIMIT 3)").run(now, max);
     })();
     message = "simulated activity: 5 new users, 3 updated";
   }

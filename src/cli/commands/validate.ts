@@ -1,22 +1,39 @@
 import type { Command } from "commander";
-import { loadConfigFile, configPath } from "../config-file.js";
+import { CliError, EXIT_USAGE } from "../cli-error.js";
+import { configPath, DEFAULT_CONFIG_FILE, loadConfigFile } from "../config-file.js";
 import { printJson } from "../output.js";
+
+interface FileVerdict {
+  file: string;
+  valid: boolean;
+  connections?: number;
+  integrations?: number;
+  problems?: string;
+}
 
 export function registerValidate(program: Command): void {
   program
     .command("validate")
-    .description("check a config file and print every problem as file:line:col  path  message (exit 2 when invalid)")
-    .argument("[file]", "config file", undefined)
+    .description("check config files and print every problem as file:line:col  path  message (exit 2 when any is invalid)")
+    .argument("[files...]", `config files (default: ${DEFAULT_CONFIG_FILE})`)
     .option("--json", "print the result as JSON")
-    .action(async (file: string | undefined, options: { json?: boolean }) => {
-      const { config } = await loadConfigFile(file);
-      const summary = {
-        valid: true,
-        file: configPath(file),
-        connections: Object.keys(config.connections).length,
-        integrations: Object.keys(config.integrations).length,
-      };
-      if (options.json) printJson(summary);
-      else process.stdout.write(`${file ?? "junction.yaml"} is valid: ${summary.connections} connection(s), ${summary.integrations} integration(s)\n`);
+    .action(async (files: string[], options: { json?: boolean }) => {
+      const verdicts: FileVerdict[] = [];
+      for (const file of files.length > 0 ? files : [undefined]) {
+        try {
+          const { config } = await loadConfigFile(file);
+          verdicts.push({ file: configPath(file), valid: true, connections: Object.keys(config.connections).length, integrations: Object.keys(config.integrations).length });
+        } catch (error) {
+          if (!(error instanceof CliError)) throw error;
+          verdicts.push({ file: configPath(file), valid: false, problems: error.message });
+        }
+      }
+      if (options.json) printJson(verdicts);
+      else
+        for (const verdict of verdicts) {
+          if (verdict.valid) process.stdout.write(`${verdict.file}: valid, ${verdict.connections} connection(s), ${verdict.integrations} integration(s)\n`);
+          else process.stderr.write(`${verdict.problems}\n`);
+        }
+      if (verdicts.some((v) => !v.valid)) process.exitCode = EXIT_USAGE;
     });
 }

@@ -1,4 +1,5 @@
 import { createServer } from "node:http";
+import { correlationIdFrom } from "../../observability/tracing.js";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
@@ -204,7 +205,8 @@ function toMessages(items: unknown[], isArray: boolean, request: IncomingMessage
     headers[name] = Array.isArray(value) ? value.join(", ") : value;
   }
   const requestId = randomUUID();
-  const correlationId = headers["x-correlation-id"] || requestId;
+  // x-correlation-id, else the trace id of a W3C traceparent, else this request's id.
+  const correlationId = correlationIdFrom(headers) ?? requestId;
   // A client-supplied idempotency key makes ids stable across the client's retries.
   const base = headers["idempotency-key"] ? headers["idempotency-key"] : `http:${requestId}`;
   const remoteAddress = request.socket.remoteAddress;

@@ -67,6 +67,15 @@ describe("http_server source", () => {
     assert.deepEqual(await settled.json(), { accepted: 1 });
   });
 
+  test("without x-correlation-id, the trace id of a W3C traceparent is the correlation id", async () => {
+    const response = post(JSON.stringify({ order: 2 }), { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" });
+    const batch = await nextBatch();
+    assert.equal(batch.messages[0]?.correlationId, "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert.equal(batch.messages[0]?.headers.traceparent, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "the trace context travels on with the message");
+    await batch.ack();
+    assert.equal((await response).status, 200);
+  });
+
   test("an array becomes one batch of N messages; an idempotency key makes ids stable", async () => {
     const response = post(JSON.stringify([{ a: 1 }, { a: 2 }, 3]), { "idempotency-key": "req-77" });
     const batch = await nextBatch();

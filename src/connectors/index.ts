@@ -1,0 +1,2 @@
+export * from "./types.js";
+export { connectorSpecs, connectorTypes, findConnector } from "./registry.js";

@@ -1,0 +1,13 @@
+export { AckSequencer } from "./ack-sequencer.js";
+export { builtinComponents } from "./components.js";
+export { ConnectionPool } from "./connection-pool.js";
+export { createIntegrationRunner } from "./integration-factory.js";
+export { replayDeadLetters } from "./replay.js";
+export type { ReplayResult } from "./replay.js";
+export { IntegrationRunner } from "./runner.js";
+export type { RunnerDeps, RunOptions, RunSummary } from "./runner.js";
+export { JunctionRuntime, PACKAGE_VERSION } from "./runtime.js";
+export type { RuntimeOpenOptions, RuntimeResult, RuntimeRunOptions } from "./runtime.js";
+export { Scheduler } from "./scheduler.js";
+export { SinkWriter } from "./sink-writer.js";
+export type { SinkWriterHooks, WriteSignals } from "./sink-writer.js";
