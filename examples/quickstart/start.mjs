@@ -5,7 +5,6 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import Database from "better-sqlite3";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const dir = resolve(process.argv[2] ?? dirname(fileURLToPath(import.meta.url)));
@@ -17,6 +16,7 @@ if (!existsSync(cli)) {
   console.error("dist/ is missing: run `npm install` (it builds the project) and try again.");
   process.exit(1);
 }
+const { openSqlite } = await import(join(repo, "dist/state/sqlite/sqlite-driver.js"));
 
 mkdirSync(join(dir, "data"), { recursive: true });
 const activity = seedOrChange(join(dir, "data/app.db"));
@@ -37,7 +37,7 @@ for (const run of summary.runs) {
 }
 for (const error of summary.errors) console.log(`error: ${error}`);
 
-const warehouse = new Database(join(dir, "data/warehouse.db"), { readonly: true });
+const warehouse = openSqlite(join(dir, "data/warehouse.db"), { readonly: true });
 const rows = warehouse.prepare("SELECT count(*) AS n FROM users").get().n;
 warehouse.close();
 const c = `-c ${show(config)}`;
@@ -58,7 +58,7 @@ function prepareInsert(db) {
 
 /** First run: 1,000 users (one with an invalid email). Later runs: 5 new users and 3 updated ones. */
 function seedOrChange(path) {
-  const db = new Database(path);
+  const db = openSqlite(path);
   db.pragma("journal_mode = WAL");
   const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'users'").get();
   const countries = ["fr", "de", "us", "jp", "br"];
@@ -77,7 +77,7 @@ function seedOrChange(path) {
         // Ten users share each timestamp: the keyset cursor must not skip any of them.
         insert.run(`first${i}`, `last${i}`, email, countries[i % countries.length], new Date(base + Math.floor(i / 10) * 1000).toISOString());
       }
-    })();
+    });
     message = "created with 1,000 users";
   } else {
     const insert = prepareInsert(db);
@@ -86,7 +86,7 @@ function seedOrChange(path) {
     db.transaction(() => {
       for (let i = 1; i <= 5; i++) insert.run(`new${max + i}`, `user${max + i}`, `new${max + i}@example.com`, "nl", now);
       db.prepare("UPDATE users SET country = 'se', updated_at = ? WHERE id IN (SELECT id FROM users WHERE id <= ? AND email LIKE '%@%' ORDER BY random() LIMIT 3)").run(now, max);
-    })();
+    });
     message = "simulated activity: 5 new users, 3 updated";
   }
   db.close();

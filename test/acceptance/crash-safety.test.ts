@@ -4,7 +4,7 @@ import { once } from "node:events";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import Database from "better-sqlite3";
+import { openSqlite } from "../../src/state/sqlite/sqlite-driver.js";
 import { runCli, spawnCli } from "../support/cli.js";
 import { tempDir } from "../support/temp-dir.js";
 
@@ -16,7 +16,7 @@ after(() => dir.remove());
 
 function countRows(path: string): number {
   if (!existsSync(path)) return 0;
-  const db = new Database(path, { readonly: true, fileMustExist: true });
+  const db = openSqlite(path, { readonly: true, fileMustExist: true });
   try {
     db.pragma("busy_timeout = 1000");
     const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'records'").get();
@@ -68,7 +68,7 @@ integrations:
   t.diagnostic(`killed at ${killedAt.join(", ")} rows`);
   const final = await runCli(["run", "junction.yaml", "--once", "--json"], { cwd: dir.path, timeoutMs: 300_000 });
   assert.equal(final.code, 0, final.stderr);
-  const db = new Database(target, { readonly: true });
+  const db = openSqlite(target, { readonly: true });
   const stats = db.prepare("SELECT count(*) AS rows, count(DISTINCT id) AS keys, sum(id) AS ids, min(id) AS lo, max(id) AS hi, sum(value) AS vals FROM records").get() as Record<string, number>;
   const wrongNames = (db.prepare("SELECT count(*) AS n FROM records WHERE name <> 'RECORD ' || id").get() as { n: number }).n;
   db.close();

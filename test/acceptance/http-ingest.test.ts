@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import Database from "better-sqlite3";
+import { openSqlite } from "../../src/state/sqlite/sqlite-driver.js";
 import { spawnCli } from "../support/cli.js";
 import { freePort } from "../support/free-port.js";
 import { tempDir } from "../support/temp-dir.js";
@@ -50,7 +50,7 @@ integrations:
   const exited = once(child, "exit");
   try {
     await waitFor(`http://127.0.0.1:${adminPort}/ready`);
-    const db = new Database(join(dir.path, "events.db"), { readonly: false });
+    const db = openSqlite(join(dir.path, "events.db"), { readonly: false });
     const count = (): number => (db.prepare("SELECT count(*) AS n FROM events").get() as { n: number }).n;
 
     for (let id = 1; id <= 20; id++) {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import Database from "better-sqlite3";
+import { openSqlite } from "../../src/state/sqlite/sqlite-driver.js";
 import { runCli } from "../support/cli.js";
 import { tempDir } from "../support/temp-dir.js";
 
@@ -35,7 +35,7 @@ integrations:
 }
 
 function count(): number {
-  const db = new Database(join(dir.path, "warehouse.db"), { readonly: true });
+  const db = openSqlite(join(dir.path, "warehouse.db"), { readonly: true });
   try {
     return (db.prepare("SELECT count(*) AS n FROM orders").get() as { n: number }).n;
   } finally {
@@ -80,7 +80,7 @@ test("one invalid record among 10,000: 9,999 written, 1 dead letter; replay afte
   assert.equal(replay.code, 0, replay.stdout + replay.stderr);
   assert.match(replay.stdout, /1 of 1 replayed/);
   assert.equal(count(), 10_000);
-  const db = new Database(join(dir.path, "warehouse.db"), { readonly: true });
+  const db = openSqlite(join(dir.path, "warehouse.db"), { readonly: true });
   assert.equal((db.prepare("SELECT amount FROM orders WHERE id = 4321").get() as { amount: number }).amount, 12.5);
   db.close();
 

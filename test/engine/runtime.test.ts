@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import Database from "better-sqlite3";
+import { openSqlite } from "../../src/state/sqlite/sqlite-driver.js";
 import { loadConfigFromString } from "../../src/config/index.js";
 import { builtinComponents } from "../../src/engine/components.js";
 import { JunctionRuntime } from "../../src/engine/runtime.js";
@@ -42,7 +42,7 @@ integrations:
     assert.ok(passes >= 2, `expected at least two scheduled passes, saw ${passes}`);
     assert.ok(result.ok, result.errors.join("; "));
     assert.ok(result.summaries.every((s) => s.run.trigger === "schedule"));
-    const db = new Database(join(dir.path, "scheduled.db"), { readonly: true });
+    const db = openSqlite(join(dir.path, "scheduled.db"), { readonly: true });
     const rows = db.prepare("SELECT count(*) AS n, count(DISTINCT id) AS k, max(id) AS hi FROM items").get() as { n: number; k: number; hi: number };
     db.close();
     const written = result.summaries.reduce((sum, s) => sum + s.run.counts.written, 0);

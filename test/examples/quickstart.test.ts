@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import Database from "better-sqlite3";
+import { openSqlite } from "../../src/state/sqlite/sqlite-driver.js";
 import { repoRoot } from "../support/cli.js";
 import { tempDir } from "../support/temp-dir.js";
 
@@ -38,7 +38,7 @@ test("npm start syncs the seeded users, then only new and changed rows on the ne
   assert.match(second.stdout, /read 8, written 8, dead-lettered 0/);
   assert.match(second.stdout, /table users now has 1004 rows/);
 
-  const db = new Database(join(dir.path, "data/warehouse.db"), { readonly: true });
+  const db = openSqlite(join(dir.path, "data/warehouse.db"), { readonly: true });
   const sweden = (db.prepare("SELECT count(*) AS n FROM users WHERE country = 'SE'").get() as { n: number }).n;
   const sample = db.prepare("SELECT email, full_name FROM users WHERE id = 7").get() as { email: string; full_name: string };
   db.close();

@@ -4,7 +4,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import Database from "better-sqlite3";
+import { openSqlite } from "../../src/state/sqlite/sqlite-driver.js";
+import type { SqliteConnection } from "../../src/state/sqlite/sqlite-driver.js";
 import { SQLITE_MIGRATIONS } from "../../src/state/sqlite/migrations/index.js";
 import { SqliteStateStore } from "../../src/state/sqlite/sqlite-state-store.js";
 import { runStateStoreContract } from "./contract.js";
@@ -31,7 +32,7 @@ describe("SqliteStateStore", () => {
     } finally {
       await store.close();
     }
-    const db = new Database(file, { readonly: true });
+    const db = openSqlite(file, { readonly: true });
     try {
       const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((row) => row.name);
       assert.deepEqual(tables, [
@@ -56,19 +57,19 @@ describe("SqliteStateStore", () => {
     const file = join(dir, "pragmas.db");
     const store = new SqliteStateStore(file);
     await store.close();
-    const db = new Database(file);
+    const db = openSqlite(file);
     try {
-      assert.equal(db.pragma("journal_mode", { simple: true }), "wal", "WAL is persistent in the file");
+      assert.equal(db.pragmaValue("journal_mode"), "wal", "WAL is persistent in the file");
     } finally {
       db.close();
     }
     // The per-connection settings, read through the store's own connection.
     const inspected = new SqliteStateStore(file);
-    const connection = (inspected as unknown as { db: Database.Database }).db;
+    const connection = (inspected as unknown as { db: SqliteConnection }).db;
     try {
-      assert.equal(connection.pragma("synchronous", { simple: true }), 1);
-      assert.equal(connection.pragma("busy_timeout", { simple: true }), 5000);
-      assert.equal(connection.pragma("foreign_keys", { simple: true }), 1);
+      assert.equal(connection.pragmaValue("synchronous"), 1);
+      assert.equal(connection.pragmaValue("busy_timeout"), 5000);
+      assert.equal(connection.pragmaValue("foreign_keys"), 1);
     } finally {
       await inspected.close();
     }

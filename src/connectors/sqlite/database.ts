@@ -1,11 +1,12 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import Database from "better-sqlite3";
+import { openSqlite } from "../../state/sqlite/sqlite-driver.js";
+import type { SqliteConnection } from "../../state/sqlite/sqlite-driver.js";
 import { configError, transientError } from "../../core/errors.js";
 import { isTransientSqliteError } from "./sqlite-errors.js";
 import type { HealthResult } from "../../core/health.js";
 
-export type SqliteHandle = Database.Database;
+export type SqliteHandle = SqliteConnection;
 
 export interface SqliteDatabaseOptions {
   readonly: boolean;
@@ -13,7 +14,7 @@ export interface SqliteDatabaseOptions {
 }
 
 /**
- * One better-sqlite3 connection, opened on first use so that a missing file is reported
+ * One SQLite connection, opened on first use so that a missing file is reported
  * by the health check instead of failing startup.
  */
 export class SqliteDatabase {
@@ -38,11 +39,7 @@ export class SqliteDatabase {
     let db: SqliteHandle | undefined;
     try {
       if (!this.options.readonly) mkdirSync(dirname(this.file), { recursive: true });
-      db = new Database(this.file, {
-        readonly: this.options.readonly,
-        fileMustExist: this.options.readonly,
-        timeout: this.options.busyTimeoutMs,
-      });
+      db = openSqlite(this.file, { readonly: this.options.readonly, busyTimeoutMs: this.options.busyTimeoutMs });
       if (!this.options.readonly) db.pragma("journal_mode = WAL");
     } catch (error) {
       db?.close();

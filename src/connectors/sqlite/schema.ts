@@ -15,7 +15,7 @@ export const SqliteConnectionSchema = Type.Object(
       Type.Boolean({ description: "Open the database read-only: it can only be a source and the file must exist. Writable connections use WAL mode.", default: false }),
     ),
   },
-  { additionalProperties: false, description: "An SQLite database file (better-sqlite3)." },
+  { additionalProperties: false, description: "An SQLite database file (embedded: node:sqlite on Node >= 22.13, better-sqlite3 before)." },
 );
 
 export const SqliteSourceSchema = Type.Object(

@@ -1,4 +1,4 @@
-import type { Statement } from "better-sqlite3";
+import type { SqliteStatement } from "../../state/sqlite/sqlite-driver.js";
 import { configError, permanentError, transientError } from "../../core/errors.js";
 import type { Message } from "../../core/message.js";
 import { quoteIdentifier, quoteTableName } from "../shared/sql-identifier.js";
@@ -15,7 +15,7 @@ interface PendingRow {
   index: number;
   columns: string[];
   values: SqliteValue[];
-  statement?: Statement;
+  statement?: SqliteStatement;
 }
 
 const STATEMENT_CACHE_LIMIT = 64;
@@ -35,7 +35,7 @@ class SqliteSink implements Sink {
   readonly #upsert: boolean;
   readonly #createTable: boolean;
   readonly #only: ReadonlySet<string> | undefined;
-  readonly #statements = new Map<string, Statement>();
+  readonly #statements = new Map<string, SqliteStatement>();
   #tableCreated = false;
 
   constructor(database: SqliteDatabase, options: SqliteSinkOptions) {
@@ -125,7 +125,7 @@ class SqliteSink implements Sink {
     return rows.filter((row): row is PendingRow => row !== undefined);
   }
 
-  #statementFor(db: SqliteHandle, columns: string[]): Statement {
+  #statementFor(db: SqliteHandle, columns: string[]): SqliteStatement {
     const cacheKey = columns.join(",");
     const cached = this.#statements.get(cacheKey);
     if (cached) return cached;
@@ -173,7 +173,7 @@ class SqliteSink implements Sink {
       db.exec("SAVEPOINT junction_batch");
       let rowRejected = false;
       try {
-        for (const row of rows) (row.statement as Statement).run(row.values);
+        for (const row of rows) (row.statement as SqliteStatement).run(row.values);
       } catch (error) {
         if (!isRowLevelSqliteError(error)) throw error;
         rowRejected = true;
@@ -183,7 +183,7 @@ class SqliteSink implements Sink {
         for (const row of rows) {
           db.exec("SAVEPOINT junction_row");
           try {
-            (row.statement as Statement).run(row.values);
+            (row.statement as SqliteStatement).run(row.values);
           } catch (error) {
             if (!isRowLevelSqliteError(error)) throw error;
             db.exec("ROLLBACK TO junction_row");

@@ -1,4 +1,4 @@
-import type { Statement } from "better-sqlite3";
+import type { SqliteStatement } from "../../state/sqlite/sqlite-driver.js";
 import { pause } from "../../core/abort.js";
 import { configError } from "../../core/errors.js";
 import type { Message } from "../../core/message.js";
@@ -31,11 +31,11 @@ export function createSqliteSource(database: SqliteDatabase, options: SqliteSour
   return {
     async *batches(signal: AbortSignal): AsyncIterable<Batch> {
       const db = database.open();
-      let first: Statement<unknown[], Row>;
-      let next: Statement<unknown[], Row>;
+      let first: SqliteStatement;
+      let next: SqliteStatement;
       try {
-        first = db.prepare<unknown[], Row>(plan.firstSql);
-        next = db.prepare<unknown[], Row>(plan.nextSql);
+        first = db.prepare(plan.firstSql);
+        next = db.prepare(plan.nextSql);
       } catch (error) {
         throw configError(`sqlite source ${plan.label}: the read query is invalid: ${error instanceof Error ? error.message : String(error)}; check table, query, columns, key, cursor and where`, {
           code: "config.sqlite_source",
@@ -91,7 +91,7 @@ function isSqlValue(value: unknown): value is SqlValue {
   return value === null || typeof value === "string" || typeof value === "number";
 }
 
-function readPage(position: ReadPosition, limit: number, first: Statement<unknown[], Row>, next: Statement<unknown[], Row>): Row[] {
+function readPage(position: ReadPosition, limit: number, first: SqliteStatement, next: SqliteStatement): Row[] {
   if (position === undefined) return first.all(limit);
   if ("cursor" in position) return next.all(position.cursor, position.cursor, position.key, limit);
   if ("rowid" in position) return next.all(position.rowid, limit);

@@ -19,7 +19,7 @@ export function isRowLevelSqliteError(error: unknown): boolean {
   return code !== undefined && ROW_LEVEL_PREFIXES.some((prefix) => code.startsWith(prefix));
 }
 
-/** A JunctionError of the right kind for an error thrown by better-sqlite3 while doing `what`. */
+/** A JunctionError of the right kind for an error thrown by the SQLite driver while doing `what`. */
 export function sqliteFailure(error: unknown, what: string): JunctionError {
   if (error instanceof JunctionError) return error;
   const code = sqliteErrorCode(error);

@@ -1,6 +1,5 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import Database from "better-sqlite3";
 import { decisionSearchText, decisionSearchWords } from "../decision-search.js";
 import { pendingMigrations } from "../migration.js";
 import {
@@ -37,6 +36,8 @@ import type {
   RunResult,
   StateStore,
 } from "../types.js";
+import { openSqlite } from "./sqlite-driver.js";
+import type { SqliteConnection, SqliteRunResult, SqliteStatement } from "./sqlite-driver.js";
 import { SQLITE_MIGRATIONS, type SqliteMigration } from "./migrations/index.js";
 
 export interface SqliteStateStoreOptions {
@@ -57,24 +58,24 @@ interface Where {
 }
 
 /**
- * The embedded state store: one SQLite file in WAL mode. better-sqlite3 is synchronous,
+ * The embedded state store: one SQLite file in WAL mode. the driver is synchronous,
  * so every statement is atomic with respect to this process; other processes sharing
  * the file are serialised by SQLite's write lock (waiting up to `busy_timeout`).
  */
 export class SqliteStateStore implements StateStore {
   readonly kind = "sqlite" as const;
   readonly location: string;
-  private readonly db: Database.Database;
+  private readonly db: SqliteConnection;
   private readonly migrations: readonly SqliteMigration[];
   private readonly ids = new SortableIdSequence();
-  private readonly statements = new Map<string, Database.Statement<unknown[], unknown>>();
+  private readonly statements = new Map<string, SqliteStatement>();
 
   constructor(filename: string, options: SqliteStateStoreOptions = {}) {
     const inMemory = filename === ":memory:" || filename === "";
     if (!inMemory) mkdirSync(dirname(filename), { recursive: true });
     this.location = options.location ?? `sqlite:${filename}`;
     this.migrations = options.migrations ?? SQLITE_MIGRATIONS;
-    this.db = new Database(filename, { timeout: BUSY_TIMEOUT_MS });
+    this.db = openSqlite(filename, { busyTimeoutMs: BUSY_TIMEOUT_MS });
     try {
       this.db.pragma("journal_mode = WAL");
       this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
@@ -89,8 +90,7 @@ export class SqliteStateStore implements StateStore {
   async migrate(): Promise<void> {
     // IMMEDIATE takes the write lock before reading the applied versions, so two
     // processes starting together apply each migration once.
-    this.db
-      .transaction(() => {
+    this.db.transaction(() => {
         this.db.exec(
           "CREATE TABLE IF NOT EXISTS junction_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
         );
@@ -99,8 +99,7 @@ export class SqliteStateStore implements StateStore {
           this.db.exec(migration.sql);
           this.run("INSERT INTO junction_migrations (version, name, applied_at) VALUES (?, ?, ?)", migration.version, migration.name, Date.now());
         }
-      })
-      .immediate();
+    }, "immediate");
   }
 
   async appliedMigrations(): Promise<number[]> {
@@ -377,16 +376,16 @@ export class SqliteStateStore implements StateStore {
 
   // Statement plumbing: statements are prepared once per distinct SQL text (filters yield a bounded set).
 
-  private prepare(sql: string): Database.Statement<unknown[], unknown> {
+  private prepare(sql: string): SqliteStatement {
     let statement = this.statements.get(sql);
     if (statement === undefined) {
-      statement = this.db.prepare<unknown[], unknown>(sql);
+      statement = this.db.prepare(sql);
       this.statements.set(sql, statement);
     }
     return statement;
   }
 
-  private run(sql: string, ...params: unknown[]): Database.RunResult {
+  private run(sql: string, ...params: unknown[]): SqliteRunResult {
     return this.prepare(sql).run(...params);
   }
 

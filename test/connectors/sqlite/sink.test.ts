@@ -1,7 +1,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import Database from "better-sqlite3";
+import { openSqlite } from "../../../src/state/sqlite/sqlite-driver.js";
 import { sqliteConnector } from "../../../src/connectors/sqlite/index.js";
 import type { Connection, Sink } from "../../../src/connectors/types.js";
 import type { SqliteSinkOptions, SqliteSourceOptions } from "../../../src/connectors/sqlite/schema.js";
@@ -33,7 +33,7 @@ describe("sqlite sink", () => {
 
   async function sinkFor(file: string, options: SqliteSinkOptions, setup?: string, connection: Record<string, unknown> = {}): Promise<Sink> {
     if (setup) {
-      const db = new Database(join(dir, file));
+      const db = openSqlite(join(dir, file));
       db.exec(setup);
       db.close();
     }
@@ -43,7 +43,7 @@ describe("sqlite sink", () => {
   }
 
   function rows(file: string, sql: string): unknown[] {
-    const db = new Database(join(dir, file), { readonly: true });
+    const db = openSqlite(join(dir, file), { readonly: true });
     try {
       return db.prepare(sql).all();
     } finally {
@@ -108,7 +108,7 @@ describe("sqlite sink", () => {
     const sink = await sinkFor("create.db", { table: "events", key: "id", create_table: true, columns: ["id", "kind", "score", "data"] });
     const outcome = await sink.write(messages([{ id: 1, kind: "a", score: 1.5, data: { x: 1 }, ignored: true }, { id: 2, kind: "b", score: null, data: [1] }]), signal);
     assert.deepEqual(outcome, { failures: [] });
-    const db = new Database(join(dir, "create.db"), { readonly: true });
+    const db = openSqlite(join(dir, "create.db"), { readonly: true });
     const columns = db.prepare("PRAGMA table_info(events)").all() as Array<{ name: string; type: string; pk: number }>;
     db.close();
     assert.deepEqual(
@@ -136,7 +136,7 @@ describe("sqlite sink", () => {
 
   test("SQLITE_BUSY makes every message of the batch transient", async () => {
     const sink = await sinkFor("busy.db", { table: "t", key: "id" }, "PRAGMA journal_mode = WAL; CREATE TABLE t (id INTEGER PRIMARY KEY)", { busy_timeout: "10ms" });
-    const blocker = new Database(join(dir, "busy.db"));
+    const blocker = openSqlite(join(dir, "busy.db"));
     blocker.exec("BEGIN IMMEDIATE");
     try {
       const outcome = await sink.write(messages([{ id: 1 }, { id: 2 }, { id: 3 }]), signal);
@@ -156,7 +156,7 @@ describe("sqlite sink", () => {
   });
 
   test("opening while another connection holds an exclusive lock is transient, and works once it is released", async () => {
-    const holder = new Database(join(dir, "busy-open.db"));
+    const holder = openSqlite(join(dir, "busy-open.db"));
     holder.exec("CREATE TABLE t (id INTEGER); BEGIN EXCLUSIVE; INSERT INTO t VALUES (0)");
     const sink = await sinkFor("busy-open.db", { table: "t" }, undefined, { busy_timeout: 10 });
     try {

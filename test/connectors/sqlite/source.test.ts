@@ -1,7 +1,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import Database from "better-sqlite3";
+import { openSqlite } from "../../../src/state/sqlite/sqlite-driver.js";
+import type { SqliteConnection as SqliteFile } from "../../../src/state/sqlite/sqlite-driver.js";
 import { sqliteConnector } from "../../../src/connectors/sqlite/index.js";
 import type { Batch, Connection, Source } from "../../../src/connectors/types.js";
 import type { SqliteSinkOptions, SqliteSourceOptions } from "../../../src/connectors/sqlite/schema.js";
@@ -29,13 +30,13 @@ describe("sqlite source", () => {
     return connection;
   }
 
-  function seed(file: string, rows: number, updatedAt: (i: number) => string): Database.Database {
-    const db = new Database(join(dir, file));
+  function seed(file: string, rows: number, updatedAt: (i: number) => string): SqliteFile {
+    const db = openSqlite(join(dir, file));
     db.exec("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, updated_at TEXT)");
     const insert = db.prepare("INSERT INTO users (id, name, updated_at) VALUES (?, ?, ?)");
     db.transaction(() => {
       for (let i = 1; i <= rows; i++) insert.run(i, `user-${i}`, updatedAt(i));
-    })();
+    });
     return db;
   }
 
