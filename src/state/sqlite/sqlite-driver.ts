@@ -333,7 +333,15 @@ class BetterConnection extends BaseConnection {
 }
 
 function openBetterSqlite(file: string, options: SqliteOpenOptions): SqliteConnection {
-  const Database = require("better-sqlite3") as BetterConstructor;
+  let Database: BetterConstructor;
+  try {
+    Database = require("better-sqlite3") as BetterConstructor;
+  } catch (error) {
+    throw new Error(
+      `no SQLite driver on Node ${process.version}: node:sqlite needs Node >= 22.13, and better-sqlite3 could not be loaded (${error instanceof Error ? error.message : String(error)}); reinstall with python3, make and g++ available, or use a newer Node`,
+      { cause: error },
+    );
+  }
   const readonly = options.readonly ?? false;
   return new BetterConnection(new Database(file, { readonly, fileMustExist: readonly || (options.fileMustExist ?? false) }));
 }
