@@ -4,6 +4,7 @@ import { systemClock } from "./clock.js";
 import type { Clock } from "./clock.js";
 import { EventEmitter } from "./events.js";
 import type { Policy, PolicyFn } from "./policy.js";
+import { neverAbortedSignal } from "./policy.js";
 
 export interface BulkheadOptions {
   /** Calls allowed to run at the same time. */
@@ -42,7 +43,6 @@ interface Waiter {
   next: Waiter | undefined;
 }
 
-const neverAborted = new AbortController().signal;
 
 export class BulkheadPolicy implements Policy {
   readonly #maxConcurrent: number;
@@ -92,7 +92,7 @@ export class BulkheadPolicy implements Policy {
       throw new BulkheadRejectedError("bulkhead.full", this.#maxConcurrent, this.#maxQueue);
     }
     try {
-      return await fn({ signal: signal ?? neverAborted });
+      return await fn({ signal: signal ?? neverAbortedSignal });
     } finally {
       this.#release();
     }

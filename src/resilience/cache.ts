@@ -3,6 +3,7 @@ import { configError } from "../core/errors.js";
 import type { CacheHit, CacheStore } from "./cache-store.js";
 import { EventEmitter } from "./events.js";
 import type { Policy, PolicyContext, PolicyFn } from "./policy.js";
+import { neverAbortedSignal } from "./policy.js";
 
 export interface CacheOptions {
   store: CacheStore;
@@ -21,7 +22,6 @@ export interface CacheStoreErrorEvent extends CacheEvent {
   error: unknown;
 }
 
-const NEVER_ABORTED = new AbortController().signal;
 
 function ignore(): void {}
 
@@ -113,7 +113,7 @@ export class CachePolicy implements Policy {
     if (signal?.aborted) return Promise.reject(abortError(signal));
     let key: string;
     try {
-      key = this.#key({ signal: signal ?? NEVER_ABORTED });
+      key = this.#key({ signal: signal ?? neverAbortedSignal });
     } catch (error) {
       return Promise.reject(error);
     }

@@ -11,6 +11,7 @@ import { systemClock } from "./clock.js";
 import type { Clock } from "./clock.js";
 import { EventEmitter } from "./events.js";
 import type { Policy, PolicyFn } from "./policy.js";
+import { neverAbortedSignal } from "./policy.js";
 
 export type { ConsecutiveWindowOptions, CountWindowOptions, TimeWindowOptions };
 export type { BreakerWindowSnapshot, BreakerWindowStats };
@@ -70,8 +71,6 @@ function brokenMessage(state: CircuitState, retryAfterMs: number | undefined): s
   return `The circuit breaker is open after too many failures and refuses calls for another ${Math.ceil(retryAfterMs ?? 0)} ms; check the service behind it, then retry`;
 }
 
-// Shared by calls made without a signal, as cockatiel does: its controller is never reachable, so it never aborts.
-const neverAborted = new AbortController().signal;
 
 /**
  * A circuit breaker. All time is read from the clock when calls come; a breaker that nobody
@@ -167,7 +166,7 @@ export class CircuitBreakerPolicy implements Policy {
     const epoch = this.#epoch;
     let result: T;
     try {
-      result = await fn({ signal: signal ?? neverAborted });
+      result = await fn({ signal: signal ?? neverAbortedSignal });
     } catch (error) {
       this.#failed(error, start, epoch, probe, signal);
       throw error;

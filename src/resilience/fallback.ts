@@ -2,6 +2,7 @@ import { EventEmitter } from "./events.js";
 import type { PolicyContext, PolicyFn } from "./policy.js";
 import { failurePredicate } from "./failure-filter.js";
 import type { FailureFilter } from "./failure-filter.js";
+import { neverAbortedSignal } from "./policy.js";
 
 export interface FallbackOptions {
   /** Which failures get the fallback; default: every failure.  */
@@ -31,7 +32,7 @@ export class FallbackPolicy<R> {
 
   async execute<T>(fn: PolicyFn<T, PolicyContext>, signal?: AbortSignal): Promise<T | R> {
     try {
-      return await fn({ signal: signal ?? new AbortController().signal });
+      return await fn({ signal: signal ?? neverAbortedSignal });
     } catch (error) {
       if (signal?.aborted || !this.#handles(error)) throw error;
       if (this.onFallback.size > 0) this.onFallback.emit({ error });

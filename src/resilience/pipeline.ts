@@ -1,5 +1,6 @@
 import type { FallbackPolicy } from "./fallback.js";
 import type { PolicyContext, PolicyFn } from "./policy.js";
+import { neverAbortedSignal } from "./policy.js";
 
 /** Anything `pipeline` can compose: every `Policy<C>`, `FallbackPolicy<R>` and pipelines themselves. */
 export interface PipelineMember {
@@ -32,7 +33,7 @@ export class PipelinePolicy<C extends PolicyContext, R = never> {
     const policies = this.policies;
     if (policies.length === 0) {
       try {
-        return Promise.resolve(fn({ signal: signal ?? new AbortController().signal } as C));
+        return Promise.resolve(fn({ signal: signal ?? neverAbortedSignal } as C));
       } catch (error) {
         return Promise.reject(error);
       }

@@ -23,10 +23,17 @@ export interface RetryContext extends PolicyContext {
   attempt: number;
 }
 
+/**
+ * Shared by executions made without a signal (as cockatiel does): creating an
+ * AbortController per call costs microseconds, and this one's controller is unreachable,
+ * so it never aborts.
+ */
+export const neverAbortedSignal: AbortSignal = new AbortController().signal;
+
 /** A policy that does nothing: the neutral element of `pipeline`. */
 export const noopPolicy: Policy = {
   execute<T>(fn: PolicyFn<T>, signal?: AbortSignal): Promise<T> {
-    const context: PolicyContext = { signal: signal ?? new AbortController().signal };
+    const context: PolicyContext = { signal: signal ?? neverAbortedSignal };
     try {
       return Promise.resolve(fn(context));
     } catch (error) {

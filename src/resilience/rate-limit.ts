@@ -6,6 +6,7 @@ import type { Policy, PolicyContext, PolicyFn } from "./policy.js";
 import { RateLimitedError } from "./rate-limited-error.js";
 import { DEFAULT_RATE_LIMIT_KEY } from "./rate-limiter.js";
 import type { RateDecision, RateLimiter } from "./rate-limiter.js";
+import { neverAbortedSignal } from "./policy.js";
 
 export interface RateLimitOptions {
   /** The limiter key of an execution (per tenant, per user, …); one shared key when left out. */
@@ -24,7 +25,6 @@ export interface RateLimitedEvent {
   decision: RateDecision;
 }
 
-const NEVER_ABORTED = new AbortController().signal;
 
 /** A policy that lets an execution through only when `limiter` grants its permits. */
 export class RateLimitPolicy implements Policy {
@@ -47,7 +47,7 @@ export class RateLimitPolicy implements Policy {
   }
 
   async execute<T>(fn: PolicyFn<T>, signal?: AbortSignal): Promise<T> {
-    const context: PolicyContext = { signal: signal ?? NEVER_ABORTED };
+    const context: PolicyContext = { signal: signal ?? neverAbortedSignal };
     const key = this.#key === undefined ? DEFAULT_RATE_LIMIT_KEY : this.#key(context);
     for (;;) {
       if (context.signal.aborted) throw abortError(context.signal);

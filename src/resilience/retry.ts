@@ -9,6 +9,7 @@ import { failurePredicate } from "./failure-filter.js";
 import type { FailureFilter } from "./failure-filter.js";
 import type { Policy, PolicyFn, RetryContext } from "./policy.js";
 import { retryAfterMs } from "./retry-after.js";
+import { neverAbortedSignal } from "./policy.js";
 
 export interface RetryBackoff {
   kind: BackoffKind;
@@ -99,7 +100,7 @@ export class RetryPolicy implements Policy<RetryContext> {
   }
 
   async execute<T>(fn: PolicyFn<T, RetryContext>, signal?: AbortSignal): Promise<T> {
-    const outer = signal ?? new AbortController().signal;
+    const outer = signal ?? neverAbortedSignal;
     const clock = this.#clock;
     const started = this.#maxElapsedMs === undefined ? 0 : clock.now();
     let previousDelay = 0;
