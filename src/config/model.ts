@@ -78,6 +78,51 @@ export interface ResilienceConfig {
   retry: RetryConfig;
   /** Per sink write; 0 = none. */
   timeoutMs: number;
+  /** cooperative: abort the call's signal and wait for it; aggressive: give up at once. Default cooperative. */
+  timeoutStrategy: "cooperative" | "aggressive";
+  circuitBreaker?: CircuitBreakerConfig;
+  rateLimit?: RateLimitConfig;
+  bulkhead?: BulkheadConfig;
+  cache?: CacheConfig;
+}
+
+export type BreakerWindowConfig =
+  | { kind: "consecutive"; failureThreshold: number }
+  | { kind: "count"; size: number; minimumCalls: number; failureRateThreshold: number; slowCallRateThreshold?: number; slowCallDurationMs?: number }
+  | { kind: "time"; windowMs: number; buckets: number; minimumCalls: number; failureRateThreshold: number; slowCallRateThreshold?: number; slowCallDurationMs?: number };
+
+export interface CircuitBreakerConfig {
+  window: BreakerWindowConfig;
+  /** How long the circuit stays open before letting probes through (`reset_timeout`). */
+  openDurationMs: number;
+  halfOpenMaxProbes: number;
+  successThreshold: number;
+}
+
+export interface RateLimitConfig {
+  algorithm: "token_bucket" | "sliding_window";
+  /** Permits per `perMs`. */
+  limit: number;
+  perMs: number;
+  /** Token bucket capacity (the burst); default = limit. */
+  burst: number;
+  /** true: wait for a permit (abortable); false: fail the write as transient with Retry-After. Default true. */
+  wait: boolean;
+  /** Redis URL for a limit shared by several processes; absent = in-process. */
+  redisUrl?: string;
+}
+
+export interface BulkheadConfig {
+  maxConcurrent: number;
+  maxQueue: number;
+  queueTimeoutMs?: number;
+}
+
+export interface CacheConfig {
+  ttlMs: number;
+  maxEntries: number;
+  /** Redis URL for a cache shared by several processes; absent = in-memory. */
+  redisUrl?: string;
 }
 
 export interface MonitoringConfig {

@@ -127,7 +127,7 @@ function normaliseResilience(layers: Raw[]): ResilienceConfig {
     maxDelayMs: ms(retryField("max_delay"), DEFAULTS.retry.maxDelayMs),
     jitter: (retryField("jitter") as RetryConfig["jitter"] | undefined) ?? DEFAULTS.retry.jitter,
   };
-  return { retry, timeoutMs: ms(pick((layer) => layer.timeout), 0) };
+  return { retry, timeoutMs: ms(pick((layer) => layer.timeout), 0), timeoutStrategy: "cooperative" };
 }
 
 function normaliseMonitoring(monitoring: Raw): MonitoringConfig {

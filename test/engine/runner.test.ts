@@ -148,7 +148,7 @@ describe("IntegrationRunner", () => {
     const sink = new RecordingSink(() => transientError("down"));
     const integration = testIntegration({
       name: "draining",
-      resilience: { retry: { attempts: 100, backoff: "constant", baseDelayMs: 20, maxDelayMs: 20, jitter: "none" }, timeoutMs: 0 },
+      resilience: { retry: { attempts: 100, backoff: "constant", baseDelayMs: 20, maxDelayMs: 20, jitter: "none" }, timeoutMs: 0, timeoutStrategy: "cooperative" },
     });
     const s = signals();
     setTimeout(() => s.stop.abort(), 50);

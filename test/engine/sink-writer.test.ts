@@ -18,7 +18,7 @@ describe("SinkWriter", () => {
   test("waits at least as long as Retry-After asks, whatever the backoff says", async () => {
     const delays: number[] = [];
     const sink = new RecordingSink((_m, call) => (call === 0 ? transientError("slow down", { retryAfterMs: 40 }) : undefined));
-    const writer = new SinkWriter(sink, { retry: { attempts: 3, backoff: "constant", baseDelayMs: 1, maxDelayMs: 2, jitter: "none" }, timeoutMs: 0 }, {
+    const writer = new SinkWriter(sink, { retry: { attempts: 3, backoff: "constant", baseDelayMs: 1, maxDelayMs: 2, jitter: "none" }, timeoutMs: 0, timeoutStrategy: "cooperative" }, {
       written: () => undefined,
       failed: async () => assert.fail("nothing should fail"),
       retrying: (_count, delayMs) => delays.push(delayMs),
@@ -33,7 +33,7 @@ describe("SinkWriter", () => {
   test("a timeout makes a hung write a transient failure and leaves no timer behind", async () => {
     const sink = { write: (_messages: unknown, signal: AbortSignal) => new Promise<never>((_resolve, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true })) };
     const failed: string[] = [];
-    const writer = new SinkWriter(sink, { retry: { attempts: 1, backoff: "constant", baseDelayMs: 1, maxDelayMs: 1, jitter: "none" }, timeoutMs: 20 }, {
+    const writer = new SinkWriter(sink, { retry: { attempts: 1, backoff: "constant", baseDelayMs: 1, maxDelayMs: 1, jitter: "none" }, timeoutMs: 20, timeoutStrategy: "cooperative" }, {
       written: () => undefined,
       failed: async (_item, error) => {
         failed.push(String((error as Error).message));
@@ -52,7 +52,7 @@ describe("SinkWriter", () => {
   test("an abort during the backoff sleep returns without settling the rest", async () => {
     const sink = new RecordingSink(() => transientError("down"));
     const settled: string[] = [];
-    const writer = new SinkWriter(sink, { retry: { attempts: 10, backoff: "constant", baseDelayMs: 10_000, maxDelayMs: 10_000, jitter: "none" }, timeoutMs: 0 }, {
+    const writer = new SinkWriter(sink, { retry: { attempts: 10, backoff: "constant", baseDelayMs: 10_000, maxDelayMs: 10_000, jitter: "none" }, timeoutMs: 0, timeoutStrategy: "cooperative" }, {
       written: () => settled.push("written"),
       failed: async () => {
         settled.push("failed");

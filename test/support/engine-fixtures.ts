@@ -91,7 +91,7 @@ export function testIntegration(overrides: Partial<IntegrationConfig> = {}): Int
     trigger: { kind: "once" },
     batching: { count: 10, bytes: 1024 * 1024, periodMs: 50 },
     concurrency: 2,
-    resilience: { retry: { attempts: 3, backoff: "constant", baseDelayMs: 1, maxDelayMs: 5, jitter: "none" }, timeoutMs: 0 },
+    resilience: { retry: { attempts: 3, backoff: "constant", baseDelayMs: 1, maxDelayMs: 5, jitter: "none" }, timeoutMs: 0, timeoutStrategy: "cooperative" },
     onError: "dead_letter",
     monitoring: { alerts: { windowMs: DEFAULTS.alertWindowMs } },
     ...overrides,
