@@ -3,6 +3,7 @@ import type { SecretRedactor } from "../core/redact.js";
 import { configError } from "../core/errors.js";
 import type { IntegrationConfig } from "../config/model.js";
 import type { JunctionMetrics } from "../observability/metrics.js";
+import type { Policy } from "../resilience/policy.js";
 import type { StateStore } from "../state/types.js";
 import { buildTransforms } from "../transform/pipeline.js";
 import type { ConnectionPool } from "./connection-pool.js";
@@ -21,7 +22,7 @@ export interface IntegrationFactoryDeps {
 export async function createIntegrationRunner(
   integration: IntegrationConfig,
   deps: IntegrationFactoryDeps,
-  options: { follow: boolean; onWriteObserved?: (seconds: number, size: number, failures: number) => void },
+  options: { follow: boolean; call?: Policy; onWriteObserved?: (seconds: number, size: number, failures: number) => void },
 ): Promise<IntegrationRunner> {
   const logger = deps.logger.child({ integration: integration.name });
   const sourceConnection = await deps.connections.get(integration.source.connection);
@@ -50,6 +51,7 @@ export async function createIntegrationRunner(
     logger: deps.logger,
     metrics: deps.metrics,
     redactor: deps.redactor,
+    ...(options.call ? { call: options.call } : {}),
     ...(options.onWriteObserved ? { onWriteObserved: options.onWriteObserved } : {}),
   });
 }

@@ -85,7 +85,7 @@ async function replayOne(runtime: JunctionRuntime, target: ReplayTarget, letter:
     return { ...base, outcome: "filtered" };
   }
   let result: ReplayResult | undefined;
-  const writer = new SinkWriter(target.sink, target.integration.resilience, {
+  const writer = new SinkWriter(target.sink, target.integration.resilience.retry, {
     written: () => {
       result = { ...base, outcome: "replayed" };
     },
@@ -94,7 +94,7 @@ async function replayOne(runtime: JunctionRuntime, target: ReplayTarget, letter:
     },
     retrying: () => undefined,
     observed: () => undefined,
-  });
+  }, runtime.callPolicyFor(target.integration).policy);
   const tracked = { batch: { messages: [], ack: async () => undefined, nack: async () => undefined }, remaining: 1 };
   await writer.write([{ original, message: transformed, owner: tracked }], { stop: signal, abort: signal });
   if (result?.outcome === "replayed") {

@@ -6,6 +6,7 @@ import type { SecretRedactor } from "../core/redact.js";
 import type { IntegrationConfig } from "../config/model.js";
 import type { JunctionMetrics } from "../observability/metrics.js";
 import type { RunRecord, RunStatus, StateStore } from "../state/types.js";
+import type { Policy } from "../resilience/policy.js";
 import type { Transform } from "../transform/types.js";
 import { applyTransforms } from "../transform/pipeline.js";
 import { AckSequencer } from "./ack-sequencer.js";
@@ -26,6 +27,8 @@ export interface RunnerDeps {
   logger: Logger;
   metrics: JunctionMetrics;
   redactor: SecretRedactor;
+  /** Policies around each sink write (circuit breaker, rate limit, bulkhead, timeout); none by default. */
+  call?: Policy;
   /** Called after every sink write with its outcome, for alert windows. */
   onWriteObserved?: (seconds: number, size: number, failures: number) => void;
 }
@@ -100,7 +103,7 @@ export class IntegrationRunner {
     this.#progress = new RunProgress(state, run.id);
     this.#sequencer = new AckSequencer((error) => this.#fail(new RunAbortedError(`acknowledging a source batch failed: ${String(error)}`, error)));
     this.#deadLetters = new DeadLetterRecorder(state, this.#name, this.#log, this.#deps.redactor, this.#deps.metrics);
-    this.#writer = new SinkWriter(this.#deps.sink, integration.resilience, {
+    this.#writer = new SinkWriter(this.#deps.sink, integration.resilience.retry, {
       written: (item) => this.#settleWritten(item),
       failed: (item, error, attempts) => this.#settleFailed(item, "sink", error, attempts),
       retrying: (count, delayMs, attempt) => {
@@ -114,7 +117,7 @@ export class IntegrationRunner {
         if (failures > 0) this.#m.sinkFailed.inc(failures);
         this.#deps.onWriteObserved?.(seconds, size, failures);
       },
-    });
+    }, this.#deps.call);
 
     this.#log.info({ run_id: run.id, trigger: options.trigger }, "run started");
     let sourceError: unknown;

@@ -16,6 +16,8 @@ import type { StateStore } from "../state/types.js";
 import { ConnectionPool } from "./connection-pool.js";
 import { createIntegrationRunner } from "./integration-factory.js";
 import type { RunSummary } from "./runner.js";
+import { buildCallPolicy } from "../resilience/from-config.js";
+import type { CallPolicy } from "../resilience/from-config.js";
 import { Scheduler } from "./scheduler.js";
 import { IntegrationAlerts } from "./integration-alerts.js";
 
@@ -63,6 +65,7 @@ export class JunctionRuntime {
   #scheduler: Scheduler | undefined;
   #hardStopTimer: NodeJS.Timeout | undefined;
   #closed = false;
+  readonly #callPolicies = new Map<string, CallPolicy>();
 
   private constructor(loaded: LoadedConfig, state: StateStore, logger: Logger, metrics: JunctionMetrics) {
     this.config = loaded.config;
@@ -175,13 +178,34 @@ export class JunctionRuntime {
     const runner = await createIntegrationRunner(
       integration,
       { connections: this.connections, state: this.state, logger: this.logger, metrics: this.metrics, redactor: this.redactor, baseDir: this.config.baseDir },
-      { follow: options.follow, onWriteObserved: (seconds, size, failures) => alerts.observe(seconds, size, failures) },
+      { follow: options.follow, call: this.callPolicyFor(integration).policy, onWriteObserved: (seconds, size, failures) => alerts.observe(seconds, size, failures) },
     );
     try {
       return await runner.run({ trigger: options.trigger, stop: this.#stop.signal, abort: this.#abort.signal });
     } finally {
       alerts.dispose();
     }
+  }
+
+  /**
+   * The circuit breaker, rate limit, bulkhead and timeout around an integration's sink
+   * writes: one per integration for the runtime's life, so a breaker remembers across passes.
+   */
+  callPolicyFor(integration: IntegrationConfig): CallPolicy {
+    let call = this.#callPolicies.get(integration.name);
+    if (!call) {
+      const logger = this.logger.child({ integration: integration.name });
+      call = buildCallPolicy(integration.resilience, {
+        name: integration.name,
+        metrics: this.metrics,
+        onStateChange: (event) => {
+          const log = event.to === "closed" ? logger.info.bind(logger) : logger.warn.bind(logger);
+          log({ from: event.from, to: event.to, reason: event.reason }, `circuit ${event.to} (${event.reason})`);
+        },
+      });
+      this.#callPolicies.set(integration.name, call);
+    }
+    return call;
   }
 
   /** Graceful stop: stop pulling, drain in-flight work; cancel what is left after `shutdown_timeout`. */
@@ -206,6 +230,8 @@ export class JunctionRuntime {
     await this.#scheduler?.stop();
     await this.#admin?.close();
     await this.connections.closeAll();
+    for (const call of this.#callPolicies.values()) await call.dispose();
+    this.#callPolicies.clear();
     clearTimeout(this.#hardStopTimer);
     if (!this.#abort.signal.aborted) this.#abort.abort(new Error("closed"));
     await this.state.close();

@@ -1,9 +1,11 @@
 import type { Sink, WriteOutcome } from "../connectors/types.js";
 import { sleep } from "../core/abort.js";
-import { JunctionError, errorKind, isAbortError, transientError } from "../core/errors.js";
+import { JunctionError, errorKind } from "../core/errors.js";
 import type { Message } from "../core/message.js";
-import type { ResilienceConfig } from "../config/model.js";
+import type { RetryConfig } from "../config/model.js";
 import { backoffDelay, withRetryAfter } from "../resilience/backoff.js";
+import { noopPolicy } from "../resilience/policy.js";
+import type { Policy } from "../resilience/policy.js";
 import type { WorkItem } from "./work-item.js";
 
 export interface SinkWriterHooks {
@@ -30,14 +32,19 @@ export interface WriteSignals {
  * and exhausted retries go to `hooks.failed` (the dead-letter store).
  */
 export class SinkWriter {
+  /**
+   * @param retry how often and how long failed messages are retried
+   * @param call the policies around each single write (circuit breaker, rate limit, bulkhead, timeout)
+   */
   constructor(
     private readonly sink: Sink,
-    private readonly policy: ResilienceConfig,
+    private readonly retry: RetryConfig,
     private readonly hooks: SinkWriterHooks,
+    private readonly call: Policy = noopPolicy,
   ) {}
 
   async write(items: WorkItem[], signals: WriteSignals): Promise<void> {
-    const { retry } = this.policy;
+    const retry = this.retry;
     let pending = items;
     let previousDelay = 0;
     for (let attempt = 1; ; attempt++) {
@@ -84,7 +91,7 @@ export class SinkWriter {
     const started = performance.now();
     let outcome: WriteOutcome;
     try {
-      outcome = await this.#timed(messages, abort);
+      outcome = await this.#call(messages, abort);
     } catch (error) {
       const failures = new Map<number, unknown>();
       for (let index = 0; index < messages.length; index++) failures.set(index, error);
@@ -99,29 +106,8 @@ export class SinkWriter {
     return failures;
   }
 
-  async #timed(messages: Message[], abort: AbortSignal): Promise<WriteOutcome> {
-    const timeoutMs = this.policy.timeoutMs;
-    if (!timeoutMs || timeoutMs <= 0) return this.sink.write(messages, abort);
-    const controller = new AbortController();
-    const onAbort = (): void => controller.abort(abort.reason);
-    abort.addEventListener("abort", onAbort, { once: true });
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const error = transientError(`sink write timed out after ${timeoutMs}ms`, { code: "sink.timeout" });
-        controller.abort(error);
-        reject(error);
-      }, timeoutMs);
-    });
-    try {
-      return await Promise.race([this.sink.write(messages, controller.signal), timedOut]);
-    } catch (error) {
-      if (isAbortError(error) && controller.signal.reason instanceof JunctionError) throw controller.signal.reason;
-      throw error;
-    } finally {
-      clearTimeout(timer);
-      abort.removeEventListener("abort", onAbort);
-    }
+  #call(messages: Message[], abort: AbortSignal): Promise<WriteOutcome> {
+    return this.call.execute(({ signal }) => this.sink.write(messages, signal), abort);
   }
 }
 

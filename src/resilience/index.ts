@@ -24,3 +24,4 @@ export * from "./cache-store.js";
 export * from "./cache.js";
 export * from "./memory-cache-store.js";
 export * from "./redis-cache-store.js";
+export * from "./from-config.js";
