@@ -25,6 +25,7 @@ export class JunctionMetrics {
   readonly stageDuration: Histogram<"integration" | "stage">;
   readonly retriesTotal: Counter<"integration" | "stage">;
   readonly circuitState: Gauge<"name">;
+  readonly policyEventsTotal: Counter<"policy" | "name" | "event">;
   readonly deadLetters: Gauge<"integration">;
   readonly httpRequestsTotal: Counter<"route" | "method" | "status">;
   readonly runsTotal: Counter<"integration" | "status">;
@@ -61,6 +62,12 @@ export class JunctionMetrics {
       name: "junction_circuit_state",
       help: "State of each circuit breaker: 0 closed (calls flow), 1 half-open (probing), 2 open (calls rejected).",
       labelNames: ["name"],
+      registers,
+    });
+    this.policyEventsTotal = new Counter({
+      name: "junction_policy_events_total",
+      help: "Events of resilience policies: retry (retry, give_up), circuit_breaker (open, half_open, close), bulkhead (rejected), rate_limit (limited), timeout (timed_out), cache (hit, miss), fallback (used), hedge (hedged).",
+      labelNames: ["policy", "name", "event"],
       registers,
     });
     this.deadLetters = new Gauge({

@@ -5,6 +5,7 @@ import { bulkhead } from "./bulkhead.js";
 import { circuitBreaker } from "./circuit-breaker.js";
 import type { CircuitBreakerPolicy, CircuitState } from "./circuit-breaker.js";
 import type { Disposable } from "./events.js";
+import { instrumentPolicy } from "./instrument.js";
 import { pipeline } from "./pipeline.js";
 import type { PipelineMember } from "./pipeline.js";
 import type { Policy } from "./policy.js";
@@ -32,8 +33,6 @@ export interface CallPolicyOptions {
   onStateChange?: (event: { from: CircuitState; to: CircuitState; reason: string }) => void;
 }
 
-const CIRCUIT_STATE_VALUE: Record<CircuitState, number> = { closed: 0, "half-open": 1, open: 2, isolated: 2 };
-
 /**
  * Builds circuit breaker → rate limit → bulkhead → timeout from a `resilience:` block.
  * Retries are not part of it: the engine retries per message, only the failed ones.
@@ -46,13 +45,8 @@ export function buildCallPolicy(config: ResilienceConfig, options: CallPolicyOpt
   if (config.circuitBreaker) {
     breaker = breakerFrom(config.circuitBreaker);
     members.push(breaker);
-    options.metrics?.circuitState.set({ name: options.name }, 0);
-    subscriptions.push(
-      breaker.onStateChange.on((event) => {
-        options.metrics?.circuitState.set({ name: options.name }, CIRCUIT_STATE_VALUE[event.to]);
-        options.onStateChange?.(event);
-      }),
-    );
+    const onStateChange = options.onStateChange;
+    if (onStateChange) subscriptions.push(breaker.onStateChange.on((event) => onStateChange(event)));
   }
   if (config.rateLimit) {
     const limiter = limiterFrom(config.rateLimit, options.name, clients);
@@ -64,6 +58,7 @@ export function buildCallPolicy(config: ResilienceConfig, options: CallPolicyOpt
   }
   if (config.timeoutMs > 0) members.push(timeout(config.timeoutMs, { strategy: config.timeoutStrategy }));
   const policy: Policy = members.length === 0 ? noopPolicy : (pipeline(...members) as unknown as Policy);
+  if (options.metrics) subscriptions.push(instrumentPolicy(policy, options.metrics, options.name));
   return {
     policy,
     ...(breaker ? { breaker } : {}),

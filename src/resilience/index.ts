@@ -25,3 +25,4 @@ export * from "./cache.js";
 export * from "./memory-cache-store.js";
 export * from "./redis-cache-store.js";
 export * from "./from-config.js";
+export * from "./instrument.js";
