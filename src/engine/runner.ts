@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Batch, Sink, Source } from "../connectors/types.js";
-import { isAbortError } from "../core/errors.js";
+import { errorKind, isAbortError } from "../core/errors.js";
+import type { ErrorKind } from "../core/errors.js";
 import type { Message } from "../core/message.js";
 import type { SecretRedactor } from "../core/redact.js";
 import type { IntegrationConfig } from "../config/model.js";
@@ -46,6 +47,8 @@ export interface RunSummary {
   run: RunRecord;
   status: RunStatus;
   error?: string;
+  /** Kind of the error that stopped a failed run: a transient one is worth running again. */
+  errorKind?: ErrorKind;
 }
 
 const FLUSH = Symbol("flush");
@@ -299,7 +302,9 @@ export class IntegrationRunner {
     const counts = { ...this.#progress.counts };
     let status: Exclude<RunStatus, "running">;
     let error: string | undefined;
+    let kind: ErrorKind | undefined;
     if (this.#fatal !== undefined) {
+      kind = errorKind(this.#fatal);
       status = "failed";
       error = this.#deps.redactor.redact(String((this.#fatal as Error)?.message ?? this.#fatal));
     } else if (options.stop.aborted && (unsettled > 0 || options.trigger !== "continuous")) {
@@ -313,6 +318,6 @@ export class IntegrationRunner {
     this.#deps.metrics.runsTotal.inc({ integration: this.#name, status });
     const record = (await this.#deps.state.getRun(run.id)) ?? { ...run, status, counts };
     this.#log.info({ run_id: run.id, status, ...counts }, `run ${status}: read ${counts.read}, written ${counts.written}, filtered ${counts.filtered}, dead-lettered ${counts.deadLettered}`);
-    return { run: record, status, ...(error ? { error } : {}) };
+    return { run: record, status, ...(error ? { error } : {}), ...(kind ? { errorKind: kind } : {}) };
   }
 }

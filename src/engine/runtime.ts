@@ -1,7 +1,10 @@
 import { hostname } from "node:os";
 import type { Logger } from "pino";
 import { closest } from "fastest-levenshtein";
-import { configError, errorMessage } from "../core/errors.js";
+import { pause } from "../core/abort.js";
+import { configError, errorKind, errorMessage } from "../core/errors.js";
+import type { ErrorKind } from "../core/errors.js";
+import { backoffDelay } from "../resilience/backoff.js";
 import { newId } from "../core/ids.js";
 import type { SecretRedactor } from "../core/redact.js";
 import type { LoadedConfig } from "../config/loader.js";
@@ -145,15 +148,8 @@ export class JunctionRuntime {
     for (const integration of integrations) {
       const trigger = options.once ? { kind: "once" as const } : integration.trigger;
       const runPass = async (follow: boolean, label: string): Promise<void> => {
-        try {
-          const summary = await this.runIntegration(integration, { follow, trigger: label });
-          summaries.push(summary);
-          if (summary.status === "failed") errors.push(`${integration.name}: ${summary.error ?? "failed"}`);
-        } catch (error) {
-          const message = this.redactor.redact(errorMessage(error));
-          errors.push(`${integration.name}: ${message}`);
-          this.logger.error({ integration: integration.name, err: error }, `integration could not run: ${message}`);
-        }
+        const outcome = await this.#runWithRestarts(integration, follow, label, summaries);
+        if (outcome !== undefined) errors.push(`${integration.name}: ${outcome}`);
       };
       if (trigger.kind === "once") passes.push(runPass(false, "once"));
       else if (trigger.kind === "continuous") {
@@ -171,6 +167,38 @@ export class JunctionRuntime {
     }
     await this.#scheduler?.stop();
     return { summaries, ok: errors.length === 0, errors };
+  }
+
+  /**
+   * Runs an integration; a run stopped by a transient error (a source database restarting,
+   * a lock, a network blip) starts again from its checkpoint after a backoff: up to
+   * `retry.attempts` times for once and scheduled passes, for as long as it takes for a
+   * continuous one. Returns the final error, if any.
+   */
+  async #runWithRestarts(integration: IntegrationConfig, follow: boolean, label: string, summaries: RunSummary[]): Promise<string | undefined> {
+    const retry = integration.resilience.retry;
+    const log = this.logger.child({ integration: integration.name });
+    let previousDelay = 0;
+    for (let restart = 1; ; restart++) {
+      let failure: string;
+      let kind: ErrorKind;
+      try {
+        const summary = await this.runIntegration(integration, { follow, trigger: label });
+        summaries.push(summary);
+        if (summary.status !== "failed") return undefined;
+        failure = summary.error ?? "failed";
+        kind = summary.errorKind ?? "permanent";
+      } catch (error) {
+        failure = this.redactor.redact(errorMessage(error));
+        kind = errorKind(error);
+        log.error({ err: error }, `integration could not run: ${failure}`);
+      }
+      if (kind !== "transient" || this.#stop.signal.aborted || (!follow && restart >= retry.attempts)) return failure;
+      const delay = backoffDelay(retry, restart, previousDelay);
+      previousDelay = delay;
+      log.warn({ restart, delay_ms: Math.round(delay), error: failure }, `run stopped by a transient error; starting again from the checkpoint in ${Math.round(delay)}ms`);
+      if (!(await pause(delay, this.#stop.signal))) return undefined;
+    }
   }
 
   async runIntegration(integration: IntegrationConfig, options: { follow: boolean; trigger: string }): Promise<RunSummary> {

@@ -53,6 +53,66 @@ integrations:
     assert.deepEqual(result.summaries.slice(1).map((s) => s.run.counts.read), Array(result.summaries.length - 1).fill(0), "later passes resume from the checkpoint and find nothing new");
   });
 
+  test("a run stopped by a transient source error starts again from its checkpoint after a backoff", { timeout: 30_000 }, async () => {
+    const sourceFile = join(dir.path, "locked-source.db");
+    const seed = openSqlite(sourceFile);
+    seed.pragma("journal_mode = DELETE");
+    seed.exec("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)");
+    seed.transaction(() => {
+      for (let i = 1; i <= 50; i++) seed.prepare("INSERT INTO items VALUES (?, ?)").run(i, `item ${i}`);
+    });
+    seed.exec("BEGIN EXCLUSIVE"); // readers now get SQLITE_BUSY
+    const runtime = await runtimeFor(`version: 1
+state: "sqlite::memory:"
+admin: false
+connections:
+  src: { type: sqlite, path: ./locked-source.db, readonly: true, busy_timeout: 10ms }
+  out: { type: discard }
+integrations:
+  copy:
+    source: { connection: src, table: items, key: id }
+    target: { connection: out }
+    resilience: { retry: { attempts: 10, backoff: constant, base_delay: 50ms, max_delay: 50ms, jitter: none } }
+`);
+    setTimeout(() => {
+      seed.exec("COMMIT");
+      seed.close();
+    }, 120);
+    try {
+      const result = await runtime.run({ once: true });
+      assert.ok(result.ok, result.errors.join("; "));
+      const statuses = result.summaries.map((s) => s.status);
+      assert.equal(statuses.at(-1), "succeeded");
+      assert.ok(statuses.filter((s) => s === "failed").length >= 1, `at least one run met the lock: ${statuses.join(", ")}`);
+      assert.ok(result.summaries.slice(0, -1).every((s) => s.errorKind === "transient"));
+      assert.equal(result.summaries.at(-1)?.run.counts.written, 50);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  test("a permanent failure is not restarted", async () => {
+    const runtime = await runtimeFor(`version: 1
+state: "sqlite::memory:"
+admin: false
+connections:
+  src: { type: sqlite, path: ./empty-source.db }
+  out: { type: discard }
+integrations:
+  copy:
+    source: { connection: src, table: missing_table, key: id }
+    target: { connection: out }
+`);
+    try {
+      const result = await runtime.run({ once: true });
+      assert.equal(result.ok, false);
+      assert.equal(result.summaries.length, 1, "one attempt only");
+      assert.match(result.errors[0] ?? "", /missing_table/);
+    } finally {
+      await runtime.close();
+    }
+  });
+
   test("an unknown integration name is a config error with a suggestion", async () => {
     const runtime = await runtimeFor(`version: 1
 state: "sqlite::memory:"

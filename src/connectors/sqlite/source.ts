@@ -7,7 +7,7 @@ import { PositionLedger } from "../shared/position-ledger.js";
 import type { Batch, Source, SourceContext } from "../types.js";
 import type { SqliteDatabase } from "./database.js";
 import type { SqliteSourceOptions } from "./schema.js";
-import { sqliteFailure } from "./sqlite-errors.js";
+import { isTransientSqliteError, sqliteFailure } from "./sqlite-errors.js";
 import { ROWID_ALIAS, planSourceQuery } from "./source-query.js";
 import type { SourcePlan } from "./source-query.js";
 
@@ -37,6 +37,8 @@ export function createSqliteSource(database: SqliteDatabase, options: SqliteSour
         first = db.prepare(plan.firstSql);
         next = db.prepare(plan.nextSql);
       } catch (error) {
+        // A locked database is a passing condition, not a broken query.
+        if (isTransientSqliteError(error)) throw sqliteFailure(error, `sqlite source ${plan.label}: preparing the read`);
         throw configError(`sqlite source ${plan.label}: the read query is invalid: ${error instanceof Error ? error.message : String(error)}; check table, query, columns, key, cursor and where`, {
           code: "config.sqlite_source",
           cause: error,
