@@ -99,6 +99,9 @@ function loadSync(text: string, file: string, components: ConfigComponents, opti
   registerStatePassword(root.state, redactor);
 
   const secrets = new SecretFields(redactor);
+  // The engine's own secret fields (Redis URLs of resilience blocks); connectors' are collected as they are validated.
+  secrets.collect(structure, root, []);
+  for (const path of secrets.paths) registerUrlPassword(valueAt(root, path), redactor);
   const index: ComponentIndex = {
     connectors: new Map(components.connectors.map((spec) => [spec.type, spec])),
     transforms: new Map(components.transforms.map((spec) => [spec.name, spec])),
@@ -127,9 +130,14 @@ function loadSync(text: string, file: string, components: ConfigComponents, opti
 
 /** A password inside the state store URL (postgres://user:secret@host/db) never shows up in logs. */
 function registerStatePassword(state: unknown, redactor: SecretRedactor): void {
-  if (typeof state !== "string" || !/^postgres(ql)?:\/\//.test(state)) return;
+  if (typeof state === "string" && /^postgres(ql)?:\/\//.test(state)) registerUrlPassword(state, redactor);
+}
+
+/** The password part of a URL, as written and decoded, so that it is redacted even when shown apart from the URL. */
+function registerUrlPassword(url: unknown, redactor: SecretRedactor): void {
+  if (typeof url !== "string") return;
   try {
-    const password = new URL(state).password;
+    const password = new URL(url).password;
     if (password) {
       redactor.add(password);
       redactor.add(decodeURIComponent(password));
@@ -137,4 +145,10 @@ function registerStatePassword(state: unknown, redactor: SecretRedactor): void {
   } catch {
     // Not a parseable URL: validation reports it.
   }
+}
+
+function valueAt(root: unknown, path: ReadonlyArray<string | number>): unknown {
+  let node = root;
+  for (const segment of path) node = isPlainMap(node) ? node[segment] : undefined;
+  return node;
 }

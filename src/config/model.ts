@@ -173,3 +173,23 @@ export const DEFAULTS = Object.freeze({
   retry: Object.freeze({ attempts: 5, backoff: "exponential", baseDelayMs: 200, maxDelayMs: 30_000, jitter: "full" } as const),
   alertWindowMs: 60_000,
 });
+
+/** Defaults of the `resilience:` blocks beyond retry (see docs/configuration.md). */
+export const RESILIENCE_DEFAULTS = Object.freeze({
+  timeoutStrategy: "cooperative" as const,
+  breaker: Object.freeze({
+    failureThreshold: 5,
+    /** A rate-based breaker without `window` judges the last 100 calls. */
+    windowSize: 100,
+    timeWindowBuckets: 10,
+    minimumCalls: 20,
+    /** A breaker made rate-based by `slow_call_rate` alone. */
+    failureRate: 0.5,
+    openDurationMs: 30_000,
+    halfOpenMaxProbes: 1,
+    successThreshold: 1,
+  }),
+  rateLimit: Object.freeze({ perMs: 1000, algorithm: "token_bucket" as const, wait: true }),
+  bulkhead: Object.freeze({ maxQueue: 0 }),
+  cache: Object.freeze({ maxEntries: 10_000 }),
+});

@@ -9,12 +9,11 @@ import type {
   JunctionConfig,
   LogConfig,
   MonitoringConfig,
-  ResilienceConfig,
-  RetryConfig,
   StepConfig,
   TriggerConfig,
 } from "./model.js";
 import { DEFAULTS } from "./model.js";
+import { normaliseResilience } from "./normalise-resilience.js";
 import { CONNECTION_ENGINE_KEYS } from "./schema/engine.js";
 import { isPlainMap } from "./validation/plain-map.js";
 
@@ -107,27 +106,6 @@ function normaliseTrigger(sync: Raw): TriggerConfig {
     return trigger;
   }
   return { kind: "once" };
-}
-
-/** Later layers win field by field over earlier ones, which win over the defaults. */
-function normaliseResilience(layers: Raw[]): ResilienceConfig {
-  const pick = (read: (layer: Raw) => unknown): unknown => {
-    let found: unknown;
-    for (const layer of layers) {
-      const value = read(layer);
-      if (value !== undefined) found = value;
-    }
-    return found;
-  };
-  const retryField = (key: string): unknown => pick((layer) => map(layer.retry)[key]);
-  const retry: RetryConfig = {
-    attempts: typeof retryField("attempts") === "number" ? (retryField("attempts") as number) : DEFAULTS.retry.attempts,
-    backoff: (retryField("backoff") as RetryConfig["backoff"] | undefined) ?? DEFAULTS.retry.backoff,
-    baseDelayMs: ms(retryField("base_delay"), DEFAULTS.retry.baseDelayMs),
-    maxDelayMs: ms(retryField("max_delay"), DEFAULTS.retry.maxDelayMs),
-    jitter: (retryField("jitter") as RetryConfig["jitter"] | undefined) ?? DEFAULTS.retry.jitter,
-  };
-  return { retry, timeoutMs: ms(pick((layer) => layer.timeout), 0), timeoutStrategy: "cooperative" };
 }
 
 function normaliseMonitoring(monitoring: Raw): MonitoringConfig {

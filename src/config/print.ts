@@ -2,7 +2,7 @@ import { stringify } from "yaml";
 import { REDACTED } from "../core/redact.js";
 import type { LoadedConfig } from "./loader.js";
 import { durationText, sizeText } from "./unit-text.js";
-import type { ConnectionConfig, IntegrationConfig, JunctionConfig, ResilienceConfig } from "./model.js";
+import type { CircuitBreakerConfig, ConnectionConfig, IntegrationConfig, JunctionConfig, ResilienceConfig } from "./model.js";
 
 /**
  * The effective config (interpolated, defaults filled in) as junction.yaml text, with fields
@@ -62,10 +62,40 @@ function connectionShape(connection: ConnectionConfig): Record<string, unknown> 
 
 function resilienceShape(resilience: ResilienceConfig): Record<string, unknown> {
   const { retry } = resilience;
-  return {
+  const timeout = durationText(resilience.timeoutMs);
+  const out: Record<string, unknown> = {
     retry: { attempts: retry.attempts, backoff: retry.backoff, base_delay: durationText(retry.baseDelayMs), max_delay: durationText(retry.maxDelayMs), jitter: retry.jitter },
-    timeout: durationText(resilience.timeoutMs),
+    timeout: resilience.timeoutStrategy === "aggressive" ? { duration: timeout, strategy: "aggressive" } : timeout,
   };
+  if (resilience.circuitBreaker) out.circuit_breaker = breakerShape(resilience.circuitBreaker);
+  if (resilience.rateLimit) {
+    const { algorithm, limit, perMs, burst, wait, redisUrl } = resilience.rateLimit;
+    out.rate_limit = { limit, per: durationText(perMs), ...(algorithm === "token_bucket" ? { burst } : {}), algorithm, wait, ...(redisUrl !== undefined ? { redis: redisUrl } : {}) };
+  }
+  if (resilience.bulkhead) {
+    const { maxConcurrent, maxQueue, queueTimeoutMs } = resilience.bulkhead;
+    out.bulkhead = { max_concurrent: maxConcurrent, max_queue: maxQueue, ...(queueTimeoutMs !== undefined ? { queue_timeout: durationText(queueTimeoutMs) } : {}) };
+  }
+  if (resilience.cache) {
+    const { ttlMs, maxEntries, redisUrl } = resilience.cache;
+    out.cache = { ttl: durationText(ttlMs), max_entries: maxEntries, ...(redisUrl !== undefined ? { redis: redisUrl } : {}) };
+  }
+  return out;
+}
+
+function breakerShape(breaker: CircuitBreakerConfig): Record<string, unknown> {
+  const { window } = breaker;
+  const out: Record<string, unknown> = {};
+  if (window.kind === "consecutive") {
+    out.failure_threshold = window.failureThreshold;
+  } else {
+    out.failure_rate = window.failureRateThreshold;
+    out.window = window.kind === "count" ? window.size : durationText(window.windowMs);
+    out.minimum_calls = window.minimumCalls;
+    if (window.slowCallRateThreshold !== undefined) out.slow_call_rate = window.slowCallRateThreshold;
+    if (window.slowCallDurationMs !== undefined) out.slow_call_duration = durationText(window.slowCallDurationMs);
+  }
+  return { ...out, reset_timeout: durationText(breaker.openDurationMs), half_open_probes: breaker.halfOpenMaxProbes, success_threshold: breaker.successThreshold };
 }
 
 function integrationShape(integration: IntegrationConfig): Record<string, unknown> {

@@ -42,7 +42,7 @@ describe("normalisation", () => {
       trigger: { kind: "once" },
       batching: { ...DEFAULTS.batching },
       concurrency: DEFAULTS.concurrency,
-      resilience: { retry: { ...DEFAULTS.retry }, timeoutMs: 0 },
+      resilience: { retry: { ...DEFAULTS.retry }, timeoutMs: 0, timeoutStrategy: "cooperative" },
       onError: "dead_letter",
       monitoring: { alerts: { windowMs: DEFAULTS.alertWindowMs } },
     });
@@ -71,7 +71,7 @@ shutdown_timeout: "45s"
     assert.deepEqual(users.trigger, { kind: "schedule", cron: "*/5 * * * *", timezone: "Europe/Paris" });
     assert.deepEqual(users.batching, { count: 100, bytes: 512 * 1024, periodMs: 250 });
     assert.equal(users.concurrency, 2);
-    assert.deepEqual(users.resilience, { retry: { attempts: 3, backoff: "linear", baseDelayMs: 1500, maxDelayMs: 300_000, jitter: "decorrelated" }, timeoutMs: 10_000 });
+    assert.deepEqual(users.resilience, { retry: { attempts: 3, backoff: "linear", baseDelayMs: 1500, maxDelayMs: 300_000, jitter: "decorrelated" }, timeoutMs: 10_000, timeoutStrategy: "cooperative" });
     assert.equal(users.onError, "fail");
     assert.deepEqual(users.monitoring, { alerts: { errorRateThreshold: 0.05, latencyThresholdMs: 2000, windowMs: 3_600_000 } });
     assert.equal(config.shutdownTimeoutMs, 45_000);
@@ -100,9 +100,9 @@ integrations:
     resilience: { retry: { attempts: 2 } }
 `);
     assert.equal(config.connections.db?.required, false);
-    assert.deepEqual(config.connections.db?.resilience, { retry: { ...DEFAULTS.retry, attempts: 8, maxDelayMs: 60_000 }, timeoutMs: 5000 });
+    assert.deepEqual(config.connections.db?.resilience, { retry: { ...DEFAULTS.retry, attempts: 8, maxDelayMs: 60_000 }, timeoutMs: 5000, timeoutStrategy: "cooperative" });
     assert.deepEqual(config.connections.db?.options, { url: "sqlite:data.db" });
-    assert.deepEqual(config.integrations.copy?.resilience, { retry: { ...DEFAULTS.retry, attempts: 2, maxDelayMs: 60_000 }, timeoutMs: 5000 });
+    assert.deepEqual(config.integrations.copy?.resilience, { retry: { ...DEFAULTS.retry, attempts: 2, maxDelayMs: 60_000 }, timeoutMs: 5000, timeoutStrategy: "cooperative" });
   });
 
   test("transform steps keep their order, type and value", async () => {

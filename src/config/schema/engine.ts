@@ -31,12 +31,87 @@ export const retrySchema = Type.Object(
   { additionalProperties: false, description: "Retries of transient failures, with backoff." },
 );
 
+export const TIMEOUT_STRATEGIES = ["cooperative", "aggressive"] as const;
+export const RATE_LIMIT_ALGORITHMS = ["token_bucket", "sliding_window"] as const;
+
+const rateSchema = (description: string): TSchema => Type.Number({ exclusiveMinimum: 0, maximum: 1, description });
+const redisUrlSchema = (what: string): TSchema =>
+  Type.String({ minLength: 1, secret: true, description: `Redis URL ("redis://" or "rediss://") of a ${what} shared by several processes; absent = in-process. Redacted like a password.` });
+
+export const timeoutSchema = Type.Union(
+  [
+    durationSchema(),
+    Type.Object(
+      {
+        duration: durationSchema({ description: "Time limit of one sink write; 0 for none." }),
+        strategy: Type.Optional(literals(TIMEOUT_STRATEGIES, { description: "cooperative: abort the write's signal and wait for it to stop. aggressive: give up at once, even if the write ignores the signal. Default cooperative." })),
+      },
+      { additionalProperties: false },
+    ),
+  ],
+  { description: 'Time limit of one sink write ("10s"; 0 for none), or { duration, strategy }. A timeout is a transient error.' },
+);
+
+export const circuitBreakerSchema = Type.Object(
+  {
+    failure_threshold: Type.Optional(Type.Integer({ minimum: 1, description: "Open after this many consecutive failures. The default way to open (5) when no rate key is given." })),
+    failure_rate: Type.Optional(rateSchema("Rate-based instead: open when this fraction (0..1] of the calls in the window failed.")),
+    window: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 1 }), Type.String()], {
+        description: 'Rate-based only: the last N calls (a number, e.g. 100) or the calls of the last period (a duration with a unit, e.g. "30s", counted in 10 buckets). Default 100 calls.',
+      }),
+    ),
+    minimum_calls: Type.Optional(Type.Integer({ minimum: 1, description: "Rate-based only: calls the window must hold before a rate is judged. Default 20 (at most a count window's size)." })),
+    slow_call_duration: Type.Optional(durationSchema({ description: "Calls taking at least this long count as slow (with slow_call_rate)." })),
+    slow_call_rate: Type.Optional(rateSchema("Open when this fraction (0..1] of the calls in the window were slow (needs slow_call_duration).")),
+    reset_timeout: Type.Optional(durationSchema({ description: "How long the circuit stays open before probe calls may go through (half-open). Default 30s." })),
+    half_open_probes: Type.Optional(Type.Integer({ minimum: 1, description: "Probe calls allowed at the same time while half-open. Default 1." })),
+    success_threshold: Type.Optional(Type.Integer({ minimum: 1, description: "Successful probes needed to close the circuit again. Default 1." })),
+    timeout: Type.Optional(durationSchema({ description: "The call timeout, the same as resilience.timeout (which it must not contradict)." })),
+  },
+  { additionalProperties: false, description: "Stops calling a failing target for a while, so it can recover." },
+);
+
+export const rateLimitSchema = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, description: "Permits per `per` (required, here or on the target connection)." })),
+    per: Type.Optional(durationSchema({ description: "The period `limit` counts over. Default 1s." })),
+    burst: Type.Optional(Type.Integer({ minimum: 1, description: "token_bucket only: permits that may be used at once after a quiet spell (the bucket size). Default: limit." })),
+    algorithm: Type.Optional(literals(RATE_LIMIT_ALGORITHMS, { description: "token_bucket: a steady rate with bursts up to `burst`. sliding_window: at most `limit` in any `per`. Default token_bucket." })),
+    wait: Type.Optional(Type.Boolean({ description: "true: wait for a permit. false: fail the write as a transient error with a Retry-After. Default true." })),
+    redis: Type.Optional(redisUrlSchema("limit")),
+  },
+  { additionalProperties: false, description: "At most `limit` calls per `per`." },
+);
+
+export const bulkheadSchema = Type.Object(
+  {
+    max_concurrent: Type.Optional(Type.Integer({ minimum: 1, description: "Calls running at the same time (required, here or on the target connection)." })),
+    max_queue: Type.Optional(Type.Integer({ minimum: 0, description: "Calls that may wait for a free slot; more are rejected as transient errors. Default 0." })),
+    queue_timeout: Type.Optional(durationSchema({ description: "How long a call may wait in the queue (needs max_queue > 0). Default: as long as it takes." })),
+  },
+  { additionalProperties: false, description: "Caps the calls in flight, so one slow target cannot take every resource." },
+);
+
+export const cacheSchema = Type.Object(
+  {
+    ttl: Type.Optional(durationSchema({ description: "How long a looked-up value is kept (required, here or on the target connection)." })),
+    max_entries: Type.Optional(Type.Integer({ minimum: 1, description: "Entries kept in memory; the least recently used go first. Default 10000." })),
+    redis: Type.Optional(redisUrlSchema("cache")),
+  },
+  { additionalProperties: false, description: "Caches lookups made by connectors that read (e.g. HTTP)." },
+);
+
 export const resilienceSchema = Type.Object(
   {
     retry: Type.Optional(retrySchema),
-    timeout: Type.Optional(durationSchema({ description: "Time limit of one sink write; 0 for none." })),
+    timeout: Type.Optional(timeoutSchema),
+    circuit_breaker: Type.Optional(circuitBreakerSchema),
+    rate_limit: Type.Optional(rateLimitSchema),
+    bulkhead: Type.Optional(bulkheadSchema),
+    cache: Type.Optional(cacheSchema),
   },
-  { additionalProperties: false, description: "Retries and time limits." },
+  { additionalProperties: false, description: "Retries, time limits, circuit breaker, rate limit, bulkhead and cache." },
 );
 
 export const syncSchema = Type.Object(

@@ -1,10 +1,8 @@
 import { Cron } from "croner";
-import { parseDuration } from "../../core/duration.js";
-import { durationText } from "../unit-text.js";
-import { DEFAULTS } from "../model.js";
 import { NAME_PATTERN, NAME_RULE } from "../schema/engine.js";
 import type { LocatedIssue } from "./located-issue.js";
 import { isPlainMap } from "./plain-map.js";
+import { checkResilience } from "./resilience-checks.js";
 
 type Path = Array<string | number>;
 
@@ -26,7 +24,7 @@ export function checkEngineRules(root: Record<string, unknown>): LocatedIssue[] 
     if (isPlainMap(integration.sync)) issues.push(...checkSync(["integrations", name, "sync"], integration.sync));
     if (isPlainMap(integration.resilience)) {
       const target = isPlainMap(integration.target) && typeof integration.target.connection === "string" ? connections[integration.target.connection] : undefined;
-      const inherited = isPlainMap(target) && isPlainMap(target.resilience) && isPlainMap(target.resilience.retry) ? target.resilience.retry : {};
+      const inherited = isPlainMap(target) && isPlainMap(target.resilience) ? target.resilience : {};
       issues.push(...checkResilience(["integrations", name, "resilience"], integration.resilience, inherited));
     }
   }
@@ -89,25 +87,4 @@ function cronProblem(pattern: string, timezone: string | undefined): string | un
     const reason = (error instanceof Error ? error.message : String(error)).replace(/^Cron\w*:\s*/, "").replace(/\.$/, "");
     return `invalid cron expression ${JSON.stringify(pattern)}: ${reason} (e.g. "*/5 * * * *" = every 5 minutes)`;
   }
-}
-
-/** `inherited`: the retry block of the target connection, which the integration's own overrides field by field. */
-function checkResilience(path: Path, resilience: Record<string, unknown>, inherited: Record<string, unknown> = {}): LocatedIssue[] {
-  if (!isPlainMap(resilience.retry)) return [];
-  const retry = resilience.retry;
-  if (retry.base_delay === undefined && retry.max_delay === undefined) return [];
-  const describe = (key: "base_delay" | "max_delay", fallback: number): { ms: number | undefined; text: (ms: number) => string } => {
-    if (retry[key] !== undefined) return { ms: parseDuration(retry[key]), text: (v) => `${key} (${durationText(v)})` };
-    if (inherited[key] !== undefined) return { ms: parseDuration(inherited[key]), text: (v) => `the target connection's ${key} (${durationText(v)})` };
-    return { ms: fallback, text: (v) => `the default ${key} (${durationText(v)})` };
-  };
-  const baseField = describe("base_delay", DEFAULTS.retry.baseDelayMs);
-  const maxField = describe("max_delay", DEFAULTS.retry.maxDelayMs);
-  const base = baseField.ms;
-  const max = maxField.ms;
-  if (base === undefined || max === undefined || base <= max) return [];
-  const maxText = maxField.text(max);
-  const baseText = baseField.text(base);
-  const at = retry.base_delay !== undefined ? "base_delay" : "max_delay";
-  return [{ path: [...path, "retry", at], message: `${baseText} is greater than ${maxText}: the first retry would wait longer than any retry may; lower base_delay or raise max_delay` }];
 }
