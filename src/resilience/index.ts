@@ -26,3 +26,4 @@ export * from "./memory-cache-store.js";
 export * from "./redis-cache-store.js";
 export * from "./from-config.js";
 export * from "./instrument.js";
+export * from "./synchronous-rate-limiter.js";

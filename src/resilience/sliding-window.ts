@@ -3,7 +3,8 @@ import type { Clock } from "./clock.js";
 import { RateLimitKeyMap } from "./rate-limit-key-map.js";
 import { DEFAULT_MAX_KEYS, RATE_EPSILON, ceilMs, requirePermits, requirePositive } from "./rate-limit-options.js";
 import { DEFAULT_RATE_LIMIT_KEY } from "./rate-limiter.js";
-import type { RateDecision, RateLimiter } from "./rate-limiter.js";
+import type { RateDecision } from "./rate-limiter.js";
+import { SynchronousRateLimiter } from "./synchronous-rate-limiter.js";
 
 export interface SlidingWindowOptions {
   /** Most permits per window. */
@@ -40,13 +41,14 @@ export function slidingWindowRetryAfterMs(limit: number, windowMs: number, elaps
  * An in-process sliding-window counter per key: the approximation that weights the previous
  * fixed window by how much of it still overlaps the sliding window. O(1) memory per key.
  */
-export class SlidingWindow implements RateLimiter {
+export class SlidingWindow extends SynchronousRateLimiter {
   readonly limit: number;
   readonly windowMs: number;
   readonly #clock: Clock;
   readonly #counters: RateLimitKeyMap<WindowCounter>;
 
   constructor(options: SlidingWindowOptions) {
+    super();
     requirePositive("slidingWindow", "limit", options.limit);
     requirePositive("slidingWindow", "windowMs", options.windowMs);
     requirePositive("slidingWindow", "maxKeys", options.maxKeys ?? DEFAULT_MAX_KEYS);
@@ -61,15 +63,6 @@ export class SlidingWindow implements RateLimiter {
     return this.#counters.size;
   }
 
-  tryAcquire(key: string = DEFAULT_RATE_LIMIT_KEY, permits = 1): Promise<RateDecision> {
-    try {
-      return Promise.resolve(this.acquireNow(key, permits));
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  /** The synchronous form of `tryAcquire`, for callers on a hot path. */
   acquireNow(key: string = DEFAULT_RATE_LIMIT_KEY, permits = 1): RateDecision {
     const limit = this.limit;
     requirePermits("slidingWindow", permits, limit);

@@ -3,7 +3,8 @@ import type { Clock } from "./clock.js";
 import { RateLimitKeyMap } from "./rate-limit-key-map.js";
 import { DEFAULT_MAX_KEYS, RATE_EPSILON, ceilMs, requirePermits, requirePositive } from "./rate-limit-options.js";
 import { DEFAULT_RATE_LIMIT_KEY } from "./rate-limiter.js";
-import type { RateDecision, RateLimiter } from "./rate-limiter.js";
+import type { RateDecision } from "./rate-limiter.js";
+import { SynchronousRateLimiter } from "./synchronous-rate-limiter.js";
 
 export interface TokenBucketOptions {
   /** Most tokens a bucket holds: the burst allowed after a quiet period. */
@@ -25,7 +26,7 @@ interface Bucket {
  * An in-process token bucket per key. Buckets start full and refill lazily from the clock
  * when touched, so an idle key costs nothing and there is no timer.
  */
-export class TokenBucket implements RateLimiter {
+export class TokenBucket extends SynchronousRateLimiter {
   readonly capacity: number;
   readonly refillPerSecond: number;
   readonly #perMs: number;
@@ -33,6 +34,7 @@ export class TokenBucket implements RateLimiter {
   readonly #buckets: RateLimitKeyMap<Bucket>;
 
   constructor(options: TokenBucketOptions) {
+    super();
     requirePositive("tokenBucket", "capacity", options.capacity);
     requirePositive("tokenBucket", "refillPerSecond", options.refillPerSecond);
     requirePositive("tokenBucket", "maxKeys", options.maxKeys ?? DEFAULT_MAX_KEYS);
@@ -48,15 +50,6 @@ export class TokenBucket implements RateLimiter {
     return this.#buckets.size;
   }
 
-  tryAcquire(key: string = DEFAULT_RATE_LIMIT_KEY, permits = 1): Promise<RateDecision> {
-    try {
-      return Promise.resolve(this.acquireNow(key, permits));
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  /** The synchronous form of `tryAcquire`, for callers on a hot path. */
   acquireNow(key: string = DEFAULT_RATE_LIMIT_KEY, permits = 1): RateDecision {
     requirePermits("tokenBucket", permits, this.capacity);
     const now = this.#clock.now();
