@@ -3,12 +3,16 @@ import { discardConnector } from "./discard/index.js";
 import { fileConnector } from "./file/index.js";
 import { generateConnector } from "./generate/index.js";
 import { httpServerConnector } from "./http_server/index.js";
+import { mysqlConnector } from "./mysql/index.js";
+import { postgresConnector } from "./postgres/index.js";
 import { sqliteConnector } from "./sqlite/index.js";
 import { stdoutConnector } from "./stdout/index.js";
 
 /** Every built-in connector. A new connector is one folder plus one line here. */
 export const connectorSpecs: readonly AnyConnectorSpec[] = Object.freeze<AnyConnectorSpec[]>([
   sqliteConnector,
+  postgresConnector,
+  mysqlConnector,
   fileConnector,
   httpServerConnector,
   generateConnector,

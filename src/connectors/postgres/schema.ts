@@ -1,0 +1,123 @@
+import { Type } from "@sinclair/typebox";
+import type { Static } from "@sinclair/typebox";
+import { batchSizeField, durationField } from "../shared/config-fields.js";
+
+const columnList = (description: string) =>
+  Type.Union([Type.String({ description: "Column name." }), Type.Array(Type.String({ description: "Column name." }), { minItems: 1 })], { description });
+
+export const PostgresConnectionSchema = Type.Object(
+  {
+    url: Type.Optional(
+      Type.String({
+        minLength: 1,
+        secret: true,
+        description: 'Connection URL, "postgres://user:password@host:5432/database". Use either url or host/port/user/password/database. Redacted like a password.',
+      }),
+    ),
+    host: Type.Optional(Type.String({ minLength: 1, description: "Server host name or address (when url is not set)." })),
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: "Server port (when url is not set).", default: 5432 })),
+    user: Type.Optional(Type.String({ minLength: 1, description: "User name (when url is not set)." })),
+    password: Type.Optional(Type.String({ secret: true, description: "Password (when url is not set). Redacted in logs and `config print`." })),
+    database: Type.Optional(Type.String({ minLength: 1, description: "Database name (when url is not set)." })),
+    schema: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'Schema of unqualified table names, and the search_path of the session (so a source query sees it first). Default "public".',
+        default: "public",
+      }),
+    ),
+    pool_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: "Most connections open at once in this connection's pool.", default: 10 })),
+    ssl: Type.Optional(
+      Type.Object(
+        {
+          mode: Type.Union([Type.Literal("disable"), Type.Literal("require"), Type.Literal("verify-full")], {
+            description: "disable: plain TCP. require: TLS without checking the certificate. verify-full: TLS, certificate and host name checked.",
+          }),
+          ca: Type.Optional(Type.String({ minLength: 1, description: "PEM file of the certificate authority to trust (verify-full); relative to the config file." })),
+        },
+        { additionalProperties: false, description: "TLS settings. Default: no TLS (or what the url says)." },
+      ),
+    ),
+    statement_timeout: Type.Optional(durationField("Server-side limit on each statement; a statement cut off by it fails as a transient error.")),
+    application_name: Type.Optional(
+      Type.String({ minLength: 1, description: "Shown in pg_stat_activity, to tell Junction's sessions apart.", default: "junction" }),
+    ),
+  },
+  { additionalProperties: false, description: "A PostgreSQL database, reached through a connection pool (node-postgres)." },
+);
+
+export const PostgresSourceSchema = Type.Object(
+  {
+    table: Type.Optional(Type.String({ minLength: 1, description: 'Table to read, "table" (in the connection\'s schema) or "schema.table". Exactly one of table or query.' })),
+    query: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: "A SELECT (no trailing semicolon) to read instead of a table; it is wrapped as a subquery, so key, cursor and where refer to its output columns.",
+      }),
+    ),
+    columns: Type.Optional(
+      Type.Array(Type.String({ description: "Column name." }), { minItems: 1, description: "Columns to read (default: all). key and cursor columns are always read." }),
+    ),
+    where: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: "Extra SQL condition added to every read, e.g. \"status = 'active'\". Trusted config: it is inserted into the SQL as written.",
+      }),
+    ),
+    key: columnList("Unique key column or columns: the message key, the paging order and the tie-breaker of the cursor. Required."),
+    cursor: Type.Optional(
+      columnList(
+        "Column or columns that grow when a row changes (updated_at, then e.g. a version). Incremental sync reads with a keyset cursor on (cursor…, key…) checkpointed after each acked batch. Rows with a NULL cursor are skipped.",
+      ),
+    ),
+    mode: Type.Optional(
+      Type.Union([Type.Literal("full_refresh"), Type.Literal("incremental")], {
+        description: "incremental: resume after the last acked row (needs cursor). full_refresh: read the whole table paged by key on every run. Default: incremental when cursor is set.",
+      }),
+    ),
+    lag: Type.Optional(
+      durationField(
+        "Incremental only: read only rows whose first cursor column (a timestamp) is at least this old (cursor <= now() - lag), leaving time for transactions still in flight to commit.",
+      ),
+    ),
+    batch_size: Type.Optional(batchSizeField()),
+    poll_interval: Type.Optional(durationField("With a continuous trigger, how long to wait for new rows once caught up.", "1s")),
+  },
+  {
+    additionalProperties: false,
+    description: "Reads rows as messages in keyset pages of batch_size (no OFFSET, bounded memory).",
+  },
+);
+
+export const PostgresSinkSchema = Type.Object(
+  {
+    table: Type.String({ minLength: 1, description: 'Table to write, "table" (in the connection\'s schema) or "schema.table".' }),
+    mode: Type.Optional(
+      Type.Union([Type.Literal("append"), Type.Literal("upsert")], {
+        description: "append: plain INSERT. upsert: INSERT … ON CONFLICT (key) DO UPDATE, idempotent on replays. Default: upsert when key is set, else append.",
+      }),
+    ),
+    key: Type.Optional(columnList("Key column or columns of a PRIMARY KEY or UNIQUE constraint. Required for upsert; duplicates inside one batch collapse to the last.")),
+    columns: Type.Optional(
+      Type.Array(Type.String({ description: "Column name." }), { minItems: 1, description: "Only these payload fields are written (default: every field of the payload)." }),
+    ),
+    create_table: Type.Optional(
+      Type.Boolean({
+        description:
+          "Create the table when missing, with columns inferred from the first batch (bigint, double precision, boolean, text, jsonb for objects and arrays) and PRIMARY KEY from key.",
+        default: false,
+      }),
+    ),
+  },
+  { additionalProperties: false, description: "Writes each message payload (a flat object) as one row: one COPY into a staging table and one INSERT … SELECT per batch." },
+);
+
+export type PostgresConnectionConfig = Static<typeof PostgresConnectionSchema>;
+export type PostgresSourceOptions = Static<typeof PostgresSourceSchema>;
+export type PostgresSinkOptions = Static<typeof PostgresSinkSchema>;
+
+/** A column option written as one name or a list. */
+export function columnNames(value: string | string[] | undefined): string[] {
+  if (value === undefined) return [];
+  return typeof value === "string" ? [value] : [...value];
+}

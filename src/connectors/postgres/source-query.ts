@@ -1,0 +1,101 @@
+import { configError } from "../../core/errors.js";
+import { parseTableName, quoteIdentifier } from "../shared/sql-identifier.js";
+import { columnNames } from "./schema.js";
+import type { PostgresSourceOptions } from "./schema.js";
+
+/** Prefix of the `::text` copies of the position columns added to every read, removed from payloads. */
+export const POSITION_ALIAS = "__junction_position_";
+
+/** What a source reads and in which order; the SQL itself needs the column types (see `pageSql`). */
+export interface SourcePlan {
+  incremental: boolean;
+  /** Table name as configured, or "query"; used in message ids and metadata. */
+  label: string;
+  /** `FROM` clause target: a quoted table or the wrapped query. */
+  from: string;
+  /** Quoted select list (without the position copies). */
+  select: string;
+  /** Trusted `where`, parenthesised, when set. */
+  where: string | undefined;
+  cursor: string[];
+  key: string[];
+  /** The keyset order: cursor columns, then key columns not already in it. */
+  order: string[];
+  lagMs: number | undefined;
+}
+
+export function planSourceQuery(options: PostgresSourceOptions, schema: string, lagMs: number | undefined): SourcePlan {
+  if ((options.table === undefined) === (options.query === undefined)) {
+    throw configError("postgres source: set exactly one of table or query", { code: "config.postgres_source" });
+  }
+  const key = columnNames(options.key);
+  const cursor = columnNames(options.cursor);
+  const incremental = (options.mode ?? (cursor.length > 0 ? "incremental" : "full_refresh")) === "incremental";
+  if (incremental && cursor.length === 0) {
+    throw configError("postgres source: mode incremental needs cursor (a column that grows when a row changes, e.g. updated_at)", { code: "config.postgres_source" });
+  }
+  let from: string;
+  if (options.table !== undefined) {
+    const table = parseTableName(options.table);
+    from = `${quoteIdentifier(table.schema ?? schema, "schema")}.${quoteIdentifier(table.table, "table")}`;
+  } else {
+    const query = options.query as string;
+    if (query.trim().endsWith(";")) throw configError("postgres source: query must be a single SELECT without a trailing semicolon", { code: "config.postgres_source" });
+    from = `(${query.trim()}) AS "junction_source"`;
+  }
+  for (const column of key) quoteIdentifier(column, "key column");
+  for (const column of cursor) quoteIdentifier(column, "cursor column");
+  const order = incremental ? [...new Set([...cursor, ...key])] : key;
+  let select = "*";
+  if (options.columns !== undefined) {
+    select = [...new Set([...options.columns, ...order])].map((column) => quoteIdentifier(column)).join(", ");
+  }
+  return {
+    incremental,
+    label: options.table ?? "query",
+    from,
+    select,
+    where: options.where === undefined ? undefined : `(${options.where})`,
+    cursor: incremental ? cursor : [],
+    key,
+    order,
+    lagMs: incremental ? lagMs : undefined,
+  };
+}
+
+/**
+ * One keyset page. `types` are the SQL types of the `order` columns (as `format_type`
+ * prints them), used to cast the checkpoint text back: `(c1, k) > ($1::timestamptz, $2::bigint)`.
+ * Parameters: [...position (when `after`), limit, lag seconds (when lag)].
+ */
+export function pageSql(plan: SourcePlan, types: readonly string[], after: boolean): string {
+  const conditions: string[] = [];
+  if (plan.where !== undefined) conditions.push(plan.where);
+  for (const column of plan.order) conditions.push(`${quoteIdentifier(column)} IS NOT NULL`);
+  let next = 1;
+  if (after) {
+    const columns = plan.order.map((column) => quoteIdentifier(column));
+    const values = plan.order.map((_, index) => castBack(`$${next + index}`, types[index] as string));
+    next += plan.order.length;
+    conditions.push(columns.length === 1 ? `${columns[0]} > ${values[0]}` : `(${columns.join(", ")}) > (${values.join(", ")})`);
+  }
+  const limit = `$${next++}`;
+  if (plan.lagMs !== undefined) {
+    conditions.push(`${quoteIdentifier(plan.cursor[0] as string)} <= now() - make_interval(secs => $${next++}::double precision)`);
+  }
+  const positions = plan.order.map((column, index) => `${quoteIdentifier(column)}::text AS "${POSITION_ALIAS}${index}"`);
+  const where = conditions.length === 0 ? "" : ` WHERE ${conditions.join(" AND ")}`;
+  const order = plan.order.map((column) => quoteIdentifier(column)).join(", ");
+  return `SELECT ${plan.select}, ${positions.join(", ")} FROM ${plan.from}${where} ORDER BY ${order} LIMIT ${limit}`;
+}
+
+/** `$n` cast to `type`; `type` comes from the server's format_type, never from config. */
+function castBack(parameter: string, type: string): string {
+  return `${parameter}::${type}`;
+}
+
+/** Asks the server for the type of each `order` column, reading no row; a wrong name or table fails here. */
+export function probeSql(plan: SourcePlan): string {
+  const columns = plan.order.map((column) => `pg_typeof(${quoteIdentifier(column)})::text AS ${quoteIdentifier(column)}`);
+  return `SELECT ${columns.join(", ")} FROM (SELECT * FROM ${plan.from} LIMIT 0) AS "junction_probe" RIGHT JOIN (SELECT 1) AS "junction_one" ON true`;
+}

@@ -1,0 +1,124 @@
+import { pause } from "../../core/abort.js";
+import { configError } from "../../core/errors.js";
+import type { Message } from "../../core/message.js";
+import { durationMs } from "../shared/config-fields.js";
+import { PositionLedger } from "../shared/position-ledger.js";
+import type { Batch, Source, SourceContext } from "../types.js";
+import type { PostgresDatabase } from "./database.js";
+import { postgresFailure } from "./postgres-errors.js";
+import type { PostgresSourceOptions } from "./schema.js";
+import { POSITION_ALIAS, pageSql, planSourceQuery, probeSql } from "./source-query.js";
+import type { SourcePlan } from "./source-query.js";
+
+type Row = Record<string, unknown>;
+
+/**
+ * The incremental checkpoint: the `order` columns (cursor…, key…) and their values in the
+ * last row acked, as PostgreSQL's own text, so they cast back exactly.
+ */
+export interface PostgresCursorCheckpoint {
+  columns: string[];
+  values: string[];
+}
+
+/** Text of the `order` columns of the last row read; undefined = from the beginning. */
+type ReadPosition = string[] | undefined;
+
+const TIME_TYPES = new Set(["timestamp with time zone", "timestamp without time zone", "date"]);
+
+export function createPostgresSource(database: PostgresDatabase, options: PostgresSourceOptions, ctx: SourceContext): Source {
+  const lagMs = options.lag === undefined ? undefined : durationMs(options.lag, 0);
+  const plan = planSourceQuery(options, database.schema, lagMs);
+  const batchSize = options.batch_size ?? ctx.batchSize;
+  const pollMs = durationMs(options.poll_interval, 1000);
+  const what = `postgres source ${plan.label}`;
+
+  return {
+    async *batches(signal: AbortSignal): AsyncIterable<Batch> {
+      const types = await orderColumnTypes(database, plan, what);
+      const firstSql = pageSql(plan, types, false);
+      const nextSql = pageSql(plan, types, true);
+      const start = plan.incremental ? await loadCheckpoint(plan, ctx) : undefined;
+      const ledger = new PositionLedger<ReadPosition>(start, async (position) => {
+        if (plan.incremental && position !== undefined) await ctx.checkpoints.set({ columns: plan.order, values: position } satisfies PostgresCursorCheckpoint);
+      });
+      const lagSeconds = plan.lagMs === undefined ? [] : [plan.lagMs / 1000];
+
+      while (!signal.aborted) {
+        const position = ledger.reading;
+        let rows: Row[];
+        try {
+          const result = position === undefined ? await database.query(firstSql, [batchSize, ...lagSeconds]) : await database.query(nextSql, [...position, batchSize, ...lagSeconds]);
+          rows = result.rows;
+        } catch (error) {
+          throw postgresFailure(error, `${what}: read failed`);
+        }
+        if (rows.length === 0) {
+          if (!ctx.follow) return;
+          if (!plan.incremental) {
+            ctx.logger.warn({ table: plan.label }, "postgres source in full_refresh mode read the whole table once; set cursor and mode: incremental to follow changes");
+            return;
+          }
+          if (!(await pause(pollMs, signal))) return;
+          continue;
+        }
+        const messages = rows.map((row) => toMessage(plan, row));
+        const settle = ledger.advance((messages[messages.length - 1] as Message).position as ReadPosition);
+        yield { messages, ack: settle.ack, nack: async () => settle.nack() };
+      }
+    },
+  };
+}
+
+/** SQL types of the order columns, read once; also where a wrong table, query or column name is reported. */
+async function orderColumnTypes(database: PostgresDatabase, plan: SourcePlan, what: string): Promise<string[]> {
+  let row: Row | undefined;
+  try {
+    row = (await database.query(probeSql(plan))).rows[0];
+  } catch (error) {
+    const failure = postgresFailure(error, `${what}: checking table, key and cursor columns`);
+    if (failure.kind !== "permanent") throw failure;
+    throw configError(`${failure.message}; check table, query, key and cursor`, { code: "config.postgres_source", cause: error });
+  }
+  const types = plan.order.map((column) => String(row?.[column]));
+  if (plan.lagMs !== undefined && !TIME_TYPES.has(types[0] as string)) {
+    throw configError(`${what}: lag needs the first cursor column (${plan.cursor[0]}) to be a timestamp or date, but it is ${types[0]}; remove lag or put the timestamp column first in cursor`, {
+      code: "config.postgres_source",
+    });
+  }
+  return types;
+}
+
+async function loadCheckpoint(plan: SourcePlan, ctx: SourceContext): Promise<ReadPosition> {
+  const stored = await ctx.checkpoints.get();
+  if (stored === undefined || stored === null) return undefined;
+  const { columns, values } = stored as Partial<PostgresCursorCheckpoint>;
+  if (
+    Array.isArray(columns) &&
+    Array.isArray(values) &&
+    values.every((value) => typeof value === "string") &&
+    columns.length === plan.order.length &&
+    columns.every((column, index) => column === plan.order[index])
+  ) {
+    return values;
+  }
+  ctx.logger.warn(
+    { checkpoint: stored, expected: plan.order },
+    "postgres source: the checkpoint does not match the cursor and key columns (changed config?); reading from the beginning",
+  );
+  return undefined;
+}
+
+function toMessage(plan: SourcePlan, row: Row): Message<Row> {
+  const position = plan.order.map((_, index) => {
+    const alias = `${POSITION_ALIAS}${index}`;
+    const text = row[alias] as string;
+    delete row[alias];
+    return text;
+  });
+  const keyText = plan.key.map((column) => position[plan.order.indexOf(column)] as string);
+  const key = keyText.length === 1 ? (keyText[0] as string) : JSON.stringify(keyText);
+  const cursorText = plan.cursor.map((column) => position[plan.order.indexOf(column)] as string);
+  const id = plan.incremental ? `${plan.label}:${key}:${cursorText.join(",")}` : `${plan.label}:${key}`;
+  return { id, key, payload: row, headers: {}, metadata: { table: plan.label }, correlationId: id, attempt: 1, position };
+}
