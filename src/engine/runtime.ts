@@ -69,6 +69,7 @@ export class JunctionRuntime {
   #hardStopTimer: NodeJS.Timeout | undefined;
   #closed = false;
   readonly #callPolicies = new Map<string, CallPolicy>();
+  readonly #healthChecked = new Set<string>();
 
   private constructor(loaded: LoadedConfig, state: StateStore, logger: Logger, metrics: JunctionMetrics) {
     this.config = loaded.config;
@@ -111,9 +112,11 @@ export class JunctionRuntime {
   async openConnections(integrations: IntegrationConfig[]): Promise<void> {
     const names = new Set(integrations.flatMap((i) => [i.source.connection, i.target.connection]));
     for (const name of names) {
+      if (this.#healthChecked.has(name)) continue;
       const definition = this.config.connections[name];
       const connection = await this.connections.get(name);
       this.health.register(name, (signal) => connection.health(signal), { required: definition?.required ?? true });
+      this.#healthChecked.add(name);
     }
   }
 

@@ -145,6 +145,8 @@ integrations:
       const result = await runtime.run({ once: true });
       assert.deepEqual(result.summaries.map((s) => [s.run.integration, s.run.counts.written]).sort(), [["a", 1000], ["b", 10]]);
       assert.equal(runtime.adminUrl, undefined);
+      const again = await runtime.run({ once: true, integrations: ["b"] });
+      assert.ok(again.ok, "a runtime can run again");
     } finally {
       await runtime.close();
     }
