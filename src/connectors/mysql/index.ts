@@ -1,5 +1,6 @@
 import type { ConfigIssue, ConnectorSpec } from "../types.js";
 import { identifierIssues, tableNameIssues } from "../shared/sql-identifier.js";
+import { sqlTargetIssues } from "../shared/sql-target-checks.js";
 import { MysqlDatabase } from "./database.js";
 import { resolvePoolOptions } from "./pool-options.js";
 import { MysqlConnectionSchema, MysqlSinkSchema, MysqlSourceSchema } from "./schema.js";
@@ -81,11 +82,7 @@ function checkSource(options: MysqlSourceOptions): ConfigIssue[] {
 }
 
 function checkSink(options: MysqlSinkOptions): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
-  if (options.mode === "upsert" && options.key === undefined) issues.push({ path: ["key"], message: "mode upsert needs key (a PRIMARY KEY or UNIQUE column, or a list of them)" });
-  if (options.create_table === true && options.mode === "upsert" && options.key === undefined) issues.push({ path: ["create_table"], message: "create_table with upsert needs key for the PRIMARY KEY" });
-  issues.push(...tableNameIssues(options.table, ["table"]));
-  issues.push(...identifierIssues(asList(options.key), ["key"], "key column"));
-  issues.push(...identifierIssues(options.columns, ["columns"], "column"));
+  const issues = sqlTargetIssues({ ...options, ...(options.key !== undefined ? { key: asList(options.key) } : {}) });
+  if (options.create_table === true && options.mode === "upsert" && options.key === undefined) issues.splice(1, 0, { path: ["create_table"], message: "create_table with upsert needs key for the PRIMARY KEY" });
   return issues;
 }

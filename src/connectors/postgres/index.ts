@@ -1,5 +1,6 @@
 import type { ConfigIssue, ConnectorSpec } from "../types.js";
 import { identifierIssues, tableNameIssues } from "../shared/sql-identifier.js";
+import { sqlTargetIssues } from "../shared/sql-target-checks.js";
 import { PostgresDatabase } from "./database.js";
 import { PostgresConnectionSchema, PostgresSinkSchema, PostgresSourceSchema, columnNames } from "./schema.js";
 import type { PostgresConnectionConfig, PostgresSinkOptions, PostgresSourceOptions } from "./schema.js";
@@ -85,10 +86,5 @@ function checkSource(options: PostgresSourceOptions): ConfigIssue[] {
 }
 
 function checkSink(options: PostgresSinkOptions): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
-  if (options.mode === "upsert" && options.key === undefined) issues.push({ path: ["key"], message: "mode upsert needs key (a PRIMARY KEY or UNIQUE column, or a list of them)" });
-  issues.push(...tableNameIssues(options.table, ["table"]));
-  issues.push(...identifierIssues(options.key, ["key"], "key column"));
-  issues.push(...identifierIssues(options.columns, ["columns"], "column"));
-  return issues;
+  return sqlTargetIssues(options);
 }

@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import type { ConfigIssue, ConnectorSpec } from "../types.js";
 import { identifierIssues, tableNameIssues } from "../shared/sql-identifier.js";
+import { sqlTargetIssues } from "../shared/sql-target-checks.js";
 import { durationMs } from "../shared/config-fields.js";
 import { SqliteDatabase } from "./database.js";
 import { SqliteConnectionSchema, SqliteSinkSchema, SqliteSourceSchema } from "./schema.js";
@@ -79,10 +80,5 @@ function checkSource(options: SqliteSourceOptions): ConfigIssue[] {
 }
 
 function checkSink(options: SqliteSinkOptions): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
-  if (options.mode === "upsert" && options.key === undefined) issues.push({ path: ["key"], message: "mode upsert needs key (a PRIMARY KEY or UNIQUE column, or a list of them)" });
-  issues.push(...tableNameIssues(options.table, ["table"]));
-  issues.push(...identifierIssues(options.key, ["key"], "key column"));
-  issues.push(...identifierIssues(options.columns, ["columns"], "column"));
-  return issues;
+  return sqlTargetIssues(options);
 }
