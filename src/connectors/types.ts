@@ -4,9 +4,11 @@ import type { Message } from "../core/message.js";
 import type { StateStore } from "../state/types.js";
 import type { ConfigIssue } from "../config/issues.js";
 import type { HealthResult } from "../core/health.js";
+import type { RecordSchema } from "./record-schema.js";
 
 export type { ConfigIssue } from "../config/issues.js";
 export type { HealthResult, HealthStatus } from "../core/health.js";
+export type { ColumnSchema, PortableKind, PortableType, RecordSchema } from "./record-schema.js";
 
 /**
  * The connector contract. A connector is one folder under src/connectors/<name>/ that
@@ -81,8 +83,18 @@ export interface SinkContext {
   logger: Logger;
 }
 
+/** What a source can tell before it is read; every field is optional. */
+export interface SourceDescription {
+  /** Declared columns of what the source reads (database sources). */
+  schema?: RecordSchema;
+  /** Rough number of messages this run will read (full reads), for progress and ETA. */
+  estimatedCount?: number;
+}
+
 /** Pull-based: the runner asks for the next batch only when it has room (backpressure). */
 export interface Source {
+  /** Called once per run before `batches`; a failure fails the run like a read error. */
+  describe?(signal: AbortSignal): Promise<SourceDescription>;
   batches(signal: AbortSignal): AsyncIterable<Batch>;
   close?(): Promise<void>;
 }
@@ -106,8 +118,22 @@ export interface WriteOutcome {
   failures: MessageFailure[];
 }
 
+/** Given to `Sink.begin` at the start of every run. */
+export interface SinkRunStart {
+  /** The source's declared columns, when it knows them (create_table, on_schema_change). */
+  schema?: RecordSchema;
+}
+
 export interface Sink {
+  /** Called once per run before the first write (after `Source.describe`); a failure fails the run. */
+  begin?(run: SinkRunStart, signal: AbortSignal): Promise<void>;
   write(messages: Message[], signal: AbortSignal): Promise<WriteOutcome>;
+  /**
+   * Called once when a run ends cleanly: the source ended by itself (not stopped) and
+   * every message was written or dead-lettered. Never called after a failure or a
+   * shutdown. `replace` targets swap their staging table in here.
+   */
+  complete?(signal: AbortSignal): Promise<void>;
   close?(): Promise<void>;
 }
 

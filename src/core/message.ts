@@ -17,6 +17,24 @@ export interface Message<P = unknown> {
   position?: unknown;
 }
 
+/**
+ * What a row change did at the source. Sources of row changes (CDC, soft-delete mapping)
+ * put it in `metadata.operation`; a message without it is an insert-or-update. Targets in
+ * `merge` mode delete the row with the message's key when it is "delete".
+ */
+export type RowOperation = "insert" | "update" | "delete";
+
+export const OPERATION_METADATA = "operation";
+
+export function rowOperation(message: Message): RowOperation | undefined {
+  const operation = message.metadata[OPERATION_METADATA];
+  return operation === "insert" || operation === "update" || operation === "delete" ? operation : undefined;
+}
+
+export function isDelete(message: Message): boolean {
+  return message.metadata[OPERATION_METADATA] === "delete";
+}
+
 export interface MessageInit<P> {
   id?: string;
   payload: P;

@@ -8,6 +8,9 @@ export class RunProgress {
   readonly counts: RunCounts = { read: 0, written: 0, filtered: 0, deadLettered: 0, retried: 0 };
   #reported: RunCounts = { read: 0, written: 0, filtered: 0, deadLettered: 0, retried: 0 };
   #lastFlush = Date.now();
+  /** What the source expects to read in this run, when it can tell (full reads): drives the ETA. */
+  estimatedCount: number | undefined;
+  readonly startedAt = Date.now();
 
   constructor(
     private readonly state: StateStore,

@@ -125,6 +125,7 @@ export class IntegrationRunner {
     this.#log.info({ run_id: run.id, trigger: options.trigger }, "run started");
     let sourceError: unknown;
     try {
+      await this.#start(options.stop);
       await this.#pump(options.stop);
     } catch (error) {
       if (!(isAbortError(error) && options.stop.aborted)) sourceError = error;
@@ -137,8 +138,26 @@ export class IntegrationRunner {
       await this.#sequencer.nackRemaining(new Error(this.#fatal ? "run failed" : "shutting down"));
     }
     if (sourceError !== undefined) this.#fail(sourceError);
+    if (this.#fatal === undefined && unsettled === 0 && !options.stop.aborted) await this.#complete(options.abort);
     await this.#closeEnds();
     return this.#finish(run, options, unsettled);
+  }
+
+  /** Lets the source describe itself and the sink prepare (create or check its table, open a staging table). */
+  async #start(stop: AbortSignal): Promise<void> {
+    const { source, sink } = this.#deps;
+    const description = (await source.describe?.(stop)) ?? {};
+    if (description.estimatedCount !== undefined) this.#progress.estimatedCount = description.estimatedCount;
+    await sink.begin?.(description.schema ? { schema: description.schema } : {}, this.#signals.abort);
+  }
+
+  /** The run ended cleanly: the sink may finish its work (a replace target swaps its table in). */
+  async #complete(abort: AbortSignal): Promise<void> {
+    try {
+      await this.#deps.sink.complete?.(abort);
+    } catch (error) {
+      this.#fail(error);
+    }
   }
 
   async #pump(stop: AbortSignal): Promise<void> {
