@@ -1,5 +1,16 @@
 import type { RunCounts, StateStore } from "../state/types.js";
 
+/** A live view of one run, for progress displays. */
+export interface ProgressSnapshot {
+  integration: string;
+  runId: string;
+  /** Epoch ms when the run started. */
+  startedAt: number;
+  counts: RunCounts;
+  /** What the source expected to read (full reads), when it could tell. */
+  estimatedCount?: number;
+}
+
 /**
  * Counters of one run. Long (continuous) runs push their deltas to the run history
  * every `flushEveryMs`, so `junction runs` shows progress while they go on.
@@ -17,6 +28,12 @@ export class RunProgress {
     private readonly runId: string,
     private readonly flushEveryMs = 5000,
   ) {}
+
+  snapshot(integration: string): ProgressSnapshot {
+    const snapshot: ProgressSnapshot = { integration, runId: this.runId, startedAt: this.startedAt, counts: { ...this.counts } };
+    if (this.estimatedCount !== undefined) snapshot.estimatedCount = this.estimatedCount;
+    return snapshot;
+  }
 
   /** Writes the deltas since the last report when enough time passed; never throws. */
   async maybeFlush(): Promise<void> {

@@ -15,6 +15,7 @@ import { DeadLetterRecorder } from "./dead-letter-recorder.js";
 import { RunAbortedError } from "./fatal-error.js";
 import { KeyOrderGuard } from "./key-order-guard.js";
 import { RunProgress } from "./run-progress.js";
+import type { ProgressSnapshot } from "./run-progress.js";
 import { SinkWriter } from "./sink-writer.js";
 import { SizeEstimator } from "./size-estimator.js";
 import type { WorkItem } from "./work-item.js";
@@ -72,6 +73,7 @@ export class IntegrationRunner {
   #fatal: unknown;
   #sequencer!: AckSequencer;
   #progress!: RunProgress;
+  #started = false;
   #writer!: SinkWriter;
   #deadLetters!: DeadLetterRecorder;
   #signals!: RunOptions;
@@ -98,12 +100,18 @@ export class IntegrationRunner {
     };
   }
 
+  /** Counts of the run in progress (undefined before it starts). */
+  progress(): ProgressSnapshot | undefined {
+    return this.#started ? this.#progress.snapshot(this.#name) : undefined;
+  }
+
   async run(options: RunOptions): Promise<RunSummary> {
     const { state, integration } = this.#deps;
     this.#signals = options;
     this.#fatal = undefined;
     const run = await state.startRun({ integration: this.#name, trigger: options.trigger });
     this.#progress = new RunProgress(state, run.id);
+    this.#started = true;
     this.#sequencer = new AckSequencer((error) => this.#fail(new RunAbortedError(`acknowledging a source batch failed: ${String(error)}`, error)));
     this.#deadLetters = new DeadLetterRecorder(state, this.#name, this.#log, this.#deps.redactor, this.#deps.metrics);
     this.#writer = new SinkWriter(this.#deps.sink, integration.resilience.retry, {

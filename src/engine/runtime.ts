@@ -18,7 +18,8 @@ import { openStateStore } from "../state/open.js";
 import type { StateStore } from "../state/types.js";
 import { ConnectionPool } from "./connection-pool.js";
 import { createIntegrationRunner } from "./integration-factory.js";
-import type { RunSummary } from "./runner.js";
+import type { IntegrationRunner, RunSummary } from "./runner.js";
+import type { ProgressSnapshot } from "./run-progress.js";
 import { buildCallPolicy } from "../resilience/from-config.js";
 import type { CallPolicy } from "../resilience/from-config.js";
 import { Scheduler } from "./scheduler.js";
@@ -70,6 +71,7 @@ export class JunctionRuntime {
   #closed = false;
   readonly #callPolicies = new Map<string, CallPolicy>();
   readonly #healthChecked = new Set<string>();
+  readonly #active = new Set<IntegrationRunner>();
 
   private constructor(loaded: LoadedConfig, state: StateStore, logger: Logger, metrics: JunctionMetrics) {
     this.config = loaded.config;
@@ -211,11 +213,23 @@ export class JunctionRuntime {
       { connections: this.connections, state: this.state, logger: this.logger, metrics: this.metrics, redactor: this.redactor, baseDir: this.config.baseDir },
       { follow: options.follow, call: this.callPolicyFor(integration).policy, onWriteObserved: (seconds, size, failures) => alerts.observe(seconds, size, failures) },
     );
+    this.#active.add(runner);
     try {
       return await runner.run({ trigger: options.trigger, stop: this.#stop.signal, abort: this.#abort.signal });
     } finally {
+      this.#active.delete(runner);
       alerts.dispose();
     }
+  }
+
+  /** Counts of every run in progress, for progress displays. */
+  progress(): ProgressSnapshot[] {
+    const snapshots: ProgressSnapshot[] = [];
+    for (const runner of this.#active) {
+      const snapshot = runner.progress();
+      if (snapshot !== undefined) snapshots.push(snapshot);
+    }
+    return snapshots;
   }
 
   /**

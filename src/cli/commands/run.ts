@@ -2,11 +2,15 @@ import type { Command } from "commander";
 import { JunctionRuntime } from "../../engine/runtime.js";
 import type { RunSummary } from "../../engine/runner.js";
 import { createLogger } from "../../observability/logger.js";
+import { parseDuration } from "../../core/duration.js";
 import { CliError, EXIT_FAILURE } from "../cli-error.js";
-
-const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
 import { loadConfigFile } from "../config-file.js";
 import { printJson } from "../output.js";
+import { ProgressReporter } from "../progress/progress-reporter.js";
+import type { ProgressOutput } from "../progress/progress-reporter.js";
+import { StatusLine } from "../progress/status-line.js";
+
+const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
 
 interface RunCommandOptions {
   once?: boolean;
@@ -14,6 +18,8 @@ interface RunCommandOptions {
   admin?: boolean;
   json?: boolean;
   logLevel?: string;
+  progress?: boolean;
+  progressInterval?: string;
 }
 
 export function registerRun(program: Command): void {
@@ -26,12 +32,23 @@ export function registerRun(program: Command): void {
     .option("--no-admin", "do not start the admin server")
     .option("--json", "print the run summaries as JSON on stdout when done")
     .option("--log-level <level>", "trace, debug, info, warn, error or silent (default: the config's log.level, or $JUNCTION_LOG_LEVEL)")
+    .option("--no-progress", "no progress display (on a terminal: a status line per running sync; otherwise: a log line every --progress-interval)")
+    .option("--progress-interval <duration>", "how often a progress log line is written when stderr is not a terminal", "10s")
     .action(async (file: string | undefined, options: RunCommandOptions) => {
       const level = options.logLevel ?? process.env.JUNCTION_LOG_LEVEL;
       if (level !== undefined && !LOG_LEVELS.includes(level)) throw new CliError(`log level must be one of ${LOG_LEVELS.join(", ")}, got "${level}"`);
+      const progressEveryMs = parseDuration(options.progressInterval);
+      if (progressEveryMs === undefined || progressEveryMs < 100) {
+        throw new CliError(`--progress-interval must be a duration of at least 100ms such as "10s" or "1m", got "${String(options.progressInterval)}"`);
+      }
       const loaded = await loadConfigFile(file);
-      const logger = createLogger({ level: level ?? loaded.config.log.level, format: loaded.config.log.format, redactor: loaded.redactor, destination: process.stderr });
+      const status = options.progress !== false && process.stderr.isTTY === true ? new StatusLine(process.stderr) : undefined;
+      const logger = createLogger({ level: level ?? loaded.config.log.level, format: loaded.config.log.format, redactor: loaded.redactor, destination: status ?? process.stderr });
       const runtime = await JunctionRuntime.open(loaded, { logger });
+      const output: ProgressOutput | undefined =
+        options.progress === false ? undefined : status !== undefined ? { kind: "tty", status } : { kind: "log", logger, everyMs: progressEveryMs };
+      const progress = output === undefined ? undefined : new ProgressReporter({ runs: () => runtime.progress(), output });
+      progress?.start();
       const onSignal = (signal: NodeJS.Signals): void => runtime.shutdown(`received ${signal}`);
       process.on("SIGINT", onSignal);
       process.on("SIGTERM", onSignal);
@@ -41,11 +58,13 @@ export function registerRun(program: Command): void {
           ...(options.integration ? { integrations: options.integration } : {}),
           ...(options.admin === false ? { admin: false } : {}),
         });
+        progress?.stop();
         if (options.json) printJson({ ok: result.ok, errors: result.errors, runs: result.summaries.map((s) => s.run) });
         else for (const summary of result.summaries) process.stderr.write(`${describeSummary(summary)}\n`);
         for (const error of result.errors) if (!options.json) process.stderr.write(`error: ${error}\n`);
         if (!result.ok) process.exitCode = EXIT_FAILURE;
       } finally {
+        progress?.stop();
         process.off("SIGINT", onSignal);
         process.off("SIGTERM", onSignal);
         await runtime.close();

@@ -25,6 +25,11 @@ export function createGenerateSource(options: GenerateSourceOptions, ctx: Source
   const resume = options.resume ?? false;
 
   return {
+    async describe() {
+      if (options.count === undefined) return {};
+      const start = resume ? await loadCheckpoint(ctx, first) : first;
+      return { estimatedCount: Math.max(0, end - start) };
+    },
     async *batches(signal: AbortSignal): AsyncIterable<Batch> {
       const start = resume ? await loadCheckpoint(ctx, first) : first;
       const ledger = new PositionLedger<number>(start, async (next) => {
