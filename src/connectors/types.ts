@@ -1,7 +1,7 @@
 import type { TSchema, Static } from "@sinclair/typebox";
 import type { Logger } from "pino";
 import type { Message } from "../core/message.js";
-import type { StateStore } from "../state/types.js";
+import type { SharedDatabaseCheckpoints, StateStore } from "../state/types.js";
 import type { ConfigIssue } from "../config/issues.js";
 import type { HealthResult } from "../core/health.js";
 import type { RecordSchema } from "./record-schema.js";
@@ -81,6 +81,12 @@ export interface SourceContext {
 export interface SinkContext {
   integration: string;
   logger: Logger;
+  /**
+   * Present when the state store can take checkpoints inside a target's transaction: a
+   * target whose database is the state store's (same identity) writes `WriteOptions.checkpoint`
+   * with its rows.
+   */
+  sharedCheckpoints?: SharedDatabaseCheckpoints;
 }
 
 /** What a source can tell before it is read; every field is optional. */
@@ -101,6 +107,8 @@ export interface Source {
 
 export interface Batch {
   messages: Message[];
+  /** The checkpoint value `ack()` will store, when the source has one; lets a target in the state database commit it with the rows. */
+  checkpoint?: unknown;
   /** Called once every message of the batch is durably written or dead-lettered; batches are acked in order. */
   ack(): Promise<void>;
   /** Called when the batch cannot be settled (shutdown, fatal error). */
@@ -116,6 +124,24 @@ export interface MessageFailure {
 /** Per-message outcome of a write: every message not listed in `failures` was durably accepted. */
 export interface WriteOutcome {
   failures: MessageFailure[];
+  /** true when the sink committed `WriteOptions.checkpoint` in the same transaction as the rows. */
+  checkpointed?: boolean;
+}
+
+/** A checkpoint to commit with the rows of a write, offered by the runner. */
+export interface CheckpointWrite {
+  /** The checkpoint's scope in the state store (the integration name). */
+  scope: string;
+  value: unknown;
+}
+
+export interface WriteOptions {
+  /**
+   * Offered only when a fully successful write settles every message still pending in the
+   * oldest unacknowledged source batches. A sink may commit it in its own transaction — and
+   * only when none of the messages failed; ignoring it is always correct.
+   */
+  checkpoint?: CheckpointWrite;
 }
 
 /** Given to `Sink.begin` at the start of every run. */
@@ -127,7 +153,7 @@ export interface SinkRunStart {
 export interface Sink {
   /** Called once per run before the first write (after `Source.describe`); a failure fails the run. */
   begin?(run: SinkRunStart, signal: AbortSignal): Promise<void>;
-  write(messages: Message[], signal: AbortSignal): Promise<WriteOutcome>;
+  write(messages: Message[], signal: AbortSignal, options?: WriteOptions): Promise<WriteOutcome>;
   /**
    * Called once when a run ends cleanly: the source ended by itself (not stopped) and
    * every message was written or dead-lettered. Never called after a failure or a

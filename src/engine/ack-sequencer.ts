@@ -35,6 +35,26 @@ export class AckSequencer {
     if (tracked.remaining <= 0 && this.#queue[0] === tracked) this.#pump();
   }
 
+  /**
+   * The newest batch that `owners` (the owner of each message of one write) would finish,
+   * counting from the oldest unacknowledged batch: when the write succeeds entirely, that
+   * batch and all before it are settled. undefined when the write does not finish the oldest.
+   */
+  completedBy(owners: readonly TrackedBatch[]): TrackedBatch | undefined {
+    const counts = new Map<TrackedBatch, number>();
+    for (const owner of owners) counts.set(owner, (counts.get(owner) ?? 0) + 1);
+    let last: TrackedBatch | undefined;
+    for (const tracked of this.#queue) {
+      if (tracked.remaining <= 0) {
+        last = tracked;
+        continue;
+      }
+      if (counts.get(tracked) !== tracked.remaining) break;
+      last = tracked;
+    }
+    return last;
+  }
+
   /** Batches produced but not yet acknowledged. */
   get unacked(): number {
     return this.#queue.length;

@@ -40,7 +40,11 @@ export async function createIntegrationRunner(
       set: (value) => deps.state.setCheckpoint(scope, value),
     },
   });
-  const sink = targetConnection.sink(integration.target.options, { integration: integration.name, logger });
+  const sink = targetConnection.sink(integration.target.options, {
+    integration: integration.name,
+    logger,
+    ...(deps.state.sharedCheckpoints ? { sharedCheckpoints: deps.state.sharedCheckpoints } : {}),
+  });
   const transforms = buildTransforms(integration.transforms, { baseDir: deps.baseDir });
   return new IntegrationRunner({
     integration,

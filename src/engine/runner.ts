@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { Batch, Sink, Source } from "../connectors/types.js";
+import type { Batch, Sink, Source, WriteOptions } from "../connectors/types.js";
 import { errorKind, isAbortError } from "../core/errors.js";
 import type { ErrorKind } from "../core/errors.js";
 import type { Message } from "../core/message.js";
@@ -278,10 +278,17 @@ export class IntegrationRunner {
   async #write(items: WorkItem[]): Promise<void> {
     if (this.#fatal !== undefined) return;
     try {
-      await this.#writer.write(items, this.#signals);
+      await this.#writer.write(items, this.#signals, this.#checkpointOffer(items));
     } catch (error) {
       this.#fail(error);
     }
+  }
+
+  /** The checkpoint a target in the state database may commit with this write (see WriteOptions). */
+  #checkpointOffer(items: readonly WorkItem[]): WriteOptions | undefined {
+    const completed = this.#sequencer.completedBy(items.map((item) => item.owner));
+    const value = completed?.batch.checkpoint;
+    return value === undefined ? undefined : { checkpoint: { scope: this.#name, value } };
   }
 
   async #closeEnds(): Promise<void> {

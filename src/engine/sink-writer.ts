@@ -1,4 +1,4 @@
-import type { Sink, WriteOutcome } from "../connectors/types.js";
+import type { Sink, WriteOptions, WriteOutcome } from "../connectors/types.js";
 import { sleep } from "../core/abort.js";
 import { JunctionError, errorKind } from "../core/errors.js";
 import type { Message } from "../core/message.js";
@@ -43,12 +43,13 @@ export class SinkWriter {
     private readonly call: Policy = noopPolicy,
   ) {}
 
-  async write(items: WorkItem[], signals: WriteSignals): Promise<void> {
+  /** `options` (a checkpoint to commit with the rows) is offered on every attempt: a retry that succeeds entirely settles the same batches. */
+  async write(items: WorkItem[], signals: WriteSignals, options?: WriteOptions): Promise<void> {
     const retry = this.retry;
     let pending = items;
     let previousDelay = 0;
     for (let attempt = 1; ; attempt++) {
-      const failures = await this.#attempt(pending, signals.abort);
+      const failures = await this.#attempt(pending, signals.abort, options);
       if (failures.size === 0) {
         for (const item of pending) this.hooks.written(item);
         return;
@@ -86,12 +87,12 @@ export class SinkWriter {
   }
 
   /** One call to the sink; returns failures by index. A throw fails every message with that error. */
-  async #attempt(items: WorkItem[], abort: AbortSignal): Promise<Map<number, unknown>> {
+  async #attempt(items: WorkItem[], abort: AbortSignal, options: WriteOptions | undefined): Promise<Map<number, unknown>> {
     const messages = items.map((item) => item.message);
     const started = performance.now();
     let outcome: WriteOutcome;
     try {
-      outcome = await this.#call(messages, abort);
+      outcome = await this.#call(messages, abort, options);
     } catch (error) {
       const failures = new Map<number, unknown>();
       for (let index = 0; index < messages.length; index++) failures.set(index, error);
@@ -106,8 +107,8 @@ export class SinkWriter {
     return failures;
   }
 
-  #call(messages: Message[], abort: AbortSignal): Promise<WriteOutcome> {
-    return this.call.execute(({ signal }) => this.sink.write(messages, signal), abort);
+  #call(messages: Message[], abort: AbortSignal, options: WriteOptions | undefined): Promise<WriteOutcome> {
+    return this.call.execute(({ signal }) => this.sink.write(messages, signal, options), abort);
   }
 }
 

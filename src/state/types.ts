@@ -5,10 +5,33 @@ import type { StoredMessage } from "../core/message.js";
  * run history, leases and recorded integration decisions. Two implementations
  * (SQLite, PostgreSQL) pass one contract test suite.
  */
+/** One SQL statement with its parameters, in the dialect of the database it is for. */
+export interface SqlStatement {
+  sql: string;
+  params: unknown[];
+}
+
+/**
+ * Lets a target that writes into the state store's own database put the checkpoint in
+ * its write transaction, so the rows and the position commit together.
+ */
+export interface SharedDatabaseCheckpoints {
+  /**
+   * Which database holds the state: "sqlite:<real path of the file>" or
+   * "postgres:<cluster system identifier>/<database>". A target compares it with its own;
+   * undefined when it cannot be told (then the checkpoint is written after the target commits).
+   */
+  databaseIdentity(): Promise<string | undefined>;
+  /** The upsert of one checkpoint (`?` placeholders for SQLite, `$1…` for PostgreSQL). */
+  checkpointStatement(scope: string, value: unknown): SqlStatement;
+}
+
 export interface StateStore {
   readonly kind: "sqlite" | "postgres";
   /** Human-readable location without credentials, e.g. "sqlite:.junction/state.db". */
   readonly location: string;
+  /** Present when a target in the same database can commit checkpoints with its writes. */
+  readonly sharedCheckpoints?: SharedDatabaseCheckpoints;
 
   /** Applies pending versioned migrations; safe to call on every start and from several processes. */
   migrate(): Promise<void>;

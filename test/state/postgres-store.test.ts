@@ -5,6 +5,7 @@ import { after, describe, test } from "node:test";
 import pg from "pg";
 import { openStateStore } from "../../src/state/open.js";
 import { POSTGRES_MIGRATIONS } from "../../src/state/postgres/migrations/index.js";
+import { POSTGRES_DATABASE_IDENTITY_SQL } from "../../src/state/postgres/database-identity.js";
 import { PostgresStateStore } from "../../src/state/postgres/postgres-state-store.js";
 import { postgresTestUrl, serviceSkipReason } from "../support/services.js";
 import { runStateStoreContract } from "./contract.js";
@@ -116,5 +117,31 @@ describe("PostgresStateStore", { skip }, () => {
     assert.ok(error instanceof Error);
     assert.doesNotMatch(error.message, /s3cret-Pa55/);
     assert.match(error.message, /cannot prepare the state store/);
+  });
+});
+
+describe("PostgreSQL state store: checkpoints committed by a target in the same database", { skip }, () => {
+  test("the identity names the cluster and database whatever the address; the upsert commits or rolls back with the caller's transaction", async () => {
+    const store = new PostgresStateStore({ connectionString: postgresTestUrl(), schema: freshSchema() });
+    try {
+      await store.migrate();
+      const identity = await store.sharedCheckpoints.databaseIdentity();
+      assert.match(identity ?? "", /^postgres:\d+\/test$/);
+      await withAdmin(async (client) => {
+        const same = await client.query<{ identity: string }>(POSTGRES_DATABASE_IDENTITY_SQL);
+        assert.equal(same.rows[0]?.identity, identity);
+        const statement = store.sharedCheckpoints.checkpointStatement("orders", { lsn: "0/16B3748" });
+        await client.query("BEGIN");
+        await client.query(statement.sql, statement.params);
+        await client.query("ROLLBACK");
+        assert.equal(await store.getCheckpoint("orders"), undefined);
+        await client.query("BEGIN");
+        await client.query(statement.sql, statement.params);
+        await client.query("COMMIT");
+      });
+      assert.deepEqual((await store.getCheckpoint("orders"))?.value, { lsn: "0/16B3748" });
+    } finally {
+      await store.close();
+    }
   });
 });

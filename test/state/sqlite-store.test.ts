@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, realpath, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -97,5 +97,37 @@ describe("SqliteStateStore", () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe("SQLite state store: checkpoints committed by a target in the same file", () => {
+  test("identifies the file by its real path and gives an upsert another connection can run in its transaction", async () => {
+    const filename = join(dir, "shared.db");
+    const store = new SqliteStateStore(filename);
+    await store.migrate();
+    const shared = store.sharedCheckpoints;
+    assert.ok(shared);
+    assert.equal(await shared.databaseIdentity(), `sqlite:${await realpath(filename)}`);
+    const target = openSqlite(join(dir, ".", "shared.db"), { busyTimeoutMs: 5000 });
+    try {
+      target.exec("BEGIN IMMEDIATE");
+      const statement = shared.checkpointStatement("users", { values: ["2026-01-01", "7"] });
+      target.prepare(statement.sql).run(...(statement.params as Array<string | number>));
+      target.exec("ROLLBACK");
+      assert.equal(await store.getCheckpoint("users"), undefined, "rolled back with the target's transaction");
+      target.exec("BEGIN IMMEDIATE");
+      target.prepare(statement.sql).run(...(statement.params as Array<string | number>));
+      target.exec("COMMIT");
+      assert.deepEqual((await store.getCheckpoint("users"))?.value, { values: ["2026-01-01", "7"] });
+    } finally {
+      target.close();
+      await store.close();
+    }
+  });
+
+  test("an in-memory store has none", async () => {
+    const store = new SqliteStateStore(":memory:");
+    assert.equal(store.sharedCheckpoints, undefined);
+    await store.close();
   });
 });

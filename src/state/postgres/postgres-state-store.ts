@@ -34,8 +34,11 @@ import type {
   RunFilter,
   RunRecord,
   RunResult,
+  SharedDatabaseCheckpoints,
+  SqlStatement,
   StateStore,
 } from "../types.js";
+import { POSTGRES_DATABASE_IDENTITY_SQL } from "./database-identity.js";
 import { POSTGRES_MIGRATIONS, type PostgresMigration } from "./migrations/index.js";
 import { postgresTables, quoteIdentifier, type PostgresTables } from "./postgres-tables.js";
 
@@ -76,6 +79,7 @@ class QueryParameters {
 export class PostgresStateStore implements StateStore {
   readonly kind = "postgres" as const;
   readonly location: string;
+  readonly sharedCheckpoints: SharedDatabaseCheckpoints;
   private readonly pool: Pool;
   private readonly schema: string | undefined;
   private readonly t: PostgresTables;
@@ -93,6 +97,27 @@ export class PostgresStateStore implements StateStore {
     this.migrations = options.migrations ?? POSTGRES_MIGRATIONS;
     this.pool = new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 10, application_name: "junction" });
     this.pool.on("error", this.onIdleClientError);
+    this.sharedCheckpoints = {
+      databaseIdentity: () => this.databaseIdentity(),
+      checkpointStatement: (scope, value) => this.checkpointUpsert(scope, value),
+    };
+  }
+
+  private async databaseIdentity(): Promise<string | undefined> {
+    try {
+      const result = await this.pool.query<{ identity: string }>(POSTGRES_DATABASE_IDENTITY_SQL);
+      return result.rows[0]?.identity;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private checkpointUpsert(scope: string, value: unknown): SqlStatement {
+    return {
+      sql: `INSERT INTO ${this.t.checkpoints} (scope, value, updated_at) VALUES ($1, $2::json, $3)
+       ON CONFLICT (scope) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at`,
+      params: [scope, toJsonText(value, `the checkpoint of "${scope}"`), new Date()],
+    };
   }
 
   async migrate(): Promise<void> {
@@ -139,11 +164,8 @@ export class PostgresStateStore implements StateStore {
   }
 
   async setCheckpoint(scope: string, value: unknown): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO ${this.t.checkpoints} (scope, value, updated_at) VALUES ($1, $2::json, $3)
-       ON CONFLICT (scope) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at`,
-      [scope, toJsonText(value, `the checkpoint of "${scope}"`), new Date()],
-    );
+    const statement = this.checkpointUpsert(scope, value);
+    await this.pool.query(statement.sql, statement.params);
   }
 
   async deleteCheckpoint(scope: string): Promise<boolean> {

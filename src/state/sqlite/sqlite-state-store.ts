@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, realpathSync } from "node:fs";
 import { dirname } from "node:path";
 import { decisionSearchText, decisionSearchWords } from "../decision-search.js";
 import { pendingMigrations } from "../migration.js";
@@ -34,6 +34,7 @@ import type {
   RunFilter,
   RunRecord,
   RunResult,
+  SharedDatabaseCheckpoints,
   StateStore,
 } from "../types.js";
 import { openSqlite } from "./sqlite-driver.js";
@@ -65,6 +66,7 @@ interface Where {
 export class SqliteStateStore implements StateStore {
   readonly kind = "sqlite" as const;
   readonly location: string;
+  readonly sharedCheckpoints: SharedDatabaseCheckpoints | undefined;
   private readonly db: SqliteConnection;
   private readonly migrations: readonly SqliteMigration[];
   private readonly ids = new SortableIdSequence();
@@ -76,6 +78,7 @@ export class SqliteStateStore implements StateStore {
     this.location = options.location ?? `sqlite:${filename}`;
     this.migrations = options.migrations ?? SQLITE_MIGRATIONS;
     this.db = openSqlite(filename, { busyTimeoutMs: BUSY_TIMEOUT_MS });
+    this.sharedCheckpoints = inMemory ? undefined : sqliteSharedCheckpoints(filename);
     try {
       this.db.pragma("journal_mode = WAL");
       this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
@@ -121,13 +124,8 @@ export class SqliteStateStore implements StateStore {
   }
 
   async setCheckpoint(scope: string, value: unknown): Promise<void> {
-    this.run(
-      `INSERT INTO junction_checkpoints (scope, value, updated_at) VALUES (?, ?, ?)
-       ON CONFLICT (scope) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-      scope,
-      toJsonText(value, `the checkpoint of "${scope}"`),
-      Date.now(),
-    );
+    const statement = checkpointUpsert(scope, value);
+    this.run(statement.sql, ...statement.params);
   }
 
   async deleteCheckpoint(scope: string): Promise<boolean> {
@@ -431,4 +429,26 @@ function pageClause(filter: { limit?: number | undefined; offset?: number | unde
   if (limit === undefined && offset === undefined) return { sql: "", params: [] };
   // SQLite needs a LIMIT before OFFSET; -1 means no limit.
   return { sql: "LIMIT ? OFFSET ?", params: [limit ?? -1, offset ?? 0] };
+}
+
+function checkpointUpsert(scope: string, value: unknown): { sql: string; params: unknown[] } {
+  return {
+    sql: `INSERT INTO junction_checkpoints (scope, value, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT (scope) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+    params: [scope, toJsonText(value, `the checkpoint of "${scope}"`), Date.now()],
+  };
+}
+
+/** The state file is identified by its real path, so a target naming it through a symlink or a relative path still matches. */
+function sqliteSharedCheckpoints(filename: string): SharedDatabaseCheckpoints {
+  return {
+    databaseIdentity: async () => {
+      try {
+        return `sqlite:${realpathSync(filename)}`;
+      } catch {
+        return undefined;
+      }
+    },
+    checkpointStatement: checkpointUpsert,
+  };
 }
