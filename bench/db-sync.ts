@@ -5,37 +5,45 @@
 //   (b) a naive loop: one autocommitted INSERT … ON CONFLICT DO UPDATE per row, on a
 //       sample of BENCH_NAIVE_ROWS rows, extrapolated as rows/s.
 // Cases: PostgreSQL → PostgreSQL full refresh; PostgreSQL → PostgreSQL incremental upsert of
-// 10 % changed rows; PostgreSQL → MariaDB full refresh. Each Junction case runs in a child
-// process, so its peak RSS is its own.
+// 10 % changed rows; PostgreSQL → MariaDB full refresh; and PostgreSQL → PostgreSQL full
+// refresh of BENCH_RSS_ROWS rows (a larger table, to show that memory stays flat; 0 skips it).
+// Each Junction case runs in a child process on the compiled dist/ (bench/db-sync-child.mjs,
+// plain Node as users run it), so its peak RSS and CPU are its own; dist/ is built first
+// when it is older than src/.
 //
-//   node --import tsx bench/db-sync.ts   (BENCH_ROWS=1000000 BENCH_BATCH=500 BENCH_CONCURRENCY=4 BENCH_NAIVE_ROWS=20000)
+//   npm run bench:db-sync   (BENCH_ROWS=1000000 BENCH_RSS_ROWS=5000000 BENCH_BATCH=500 BENCH_CONCURRENCY=4 BENCH_NAIVE_ROWS=20000)
+//
+// BENCH_CASES=pg-full,pg-incremental,mysql-full,pg-full-large picks the Junction cases (default
+// all); BENCH_CHILD_ARGS adds Node options to the Junction child, e.g. "--cpu-prof";
+// BENCH_DIST=<dir> measures another compiled build instead of dist/ (no freshness check).
 //
 // Needs PostgreSQL on 127.0.0.1:5432 (user postgres) and MariaDB/MySQL on 127.0.0.1:3306
 // (user root); BENCH_PG_URL / BENCH_MYSQL_URL override the server URLs (no database part).
 // Creates the databases junction_bench_src, junction_bench_dst (PostgreSQL) and
 // junction_bench (MySQL), and drops them at the end.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import mysql from "mysql2/promise";
 import pg from "pg";
 import { from as copyFrom, to as copyTo } from "pg-copy-streams";
-import { loadConfigFromString } from "../src/config/index.js";
-import { builtinComponents } from "../src/engine/components.js";
-import type { RunSummary } from "../src/engine/runner.js";
-import { JunctionRuntime } from "../src/engine/runtime.js";
-import { createLogger } from "../src/observability/logger.js";
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 500);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 const NAIVE_ROWS = Math.min(ROWS, Number(process.env.BENCH_NAIVE_ROWS ?? 20_000));
+const RSS_ROWS = Number(process.env.BENCH_RSS_ROWS ?? 5_000_000);
+const ALL_CASES = ["pg-full", "pg-incremental", "mysql-full", "pg-full-large"] as const;
+const CASES = (process.env.BENCH_CASES?.split(",") ?? [...ALL_CASES]).filter((kind) => kind !== "pg-full-large" || RSS_ROWS > 0);
 const PG_SERVER = process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432";
 const MYSQL_SERVER = process.env.BENCH_MYSQL_URL ?? "mysql://root@127.0.0.1:3306";
 const SRC_DB = "junction_bench_src";
 const DST_DB = "junction_bench_dst";
 const MYSQL_DB = "junction_bench";
-const CHILD_CASE = process.env.BENCH_DB_SYNC_CASE;
+const LARGE_TABLE = "items_large";
+const CHILD_SCRIPT = fileURLToPath(new URL("./db-sync-child.mjs", import.meta.url));
 
 const COLUMNS = "id, updated_at, name, category, price, quantity, description, attrs";
 const pgTable = (name: string): string => `CREATE TABLE ${name} (
@@ -107,16 +115,12 @@ async function dropDatabases(): Promise<void> {
   });
 }
 
-async function setUp(): Promise<number> {
-  await dropDatabases();
-  await withPg("postgres", async (client) => {
-    for (const database of [SRC_DB, DST_DB]) await client.query(`CREATE DATABASE ${database}`);
-  });
-  const averageBytes = await withPg(SRC_DB, async (client) => {
-    await client.query(pgTable("items"));
-    // ~200 bytes a row: distinct timestamps (1 ms apart), a 64-character description, a short jsonb.
-    await client.query(
-      `INSERT INTO items (${COLUMNS})
+/** Creates `table` in the source database with `rows` rows of ~200 bytes. */
+async function fillSource(client: pg.Client, table: string, rows: number): Promise<void> {
+  await client.query(pgTable(table));
+  // ~200 bytes a row: distinct timestamps (1 ms apart), a 64-character description, a short jsonb.
+  await client.query(
+    `INSERT INTO ${table} (${COLUMNS})
        SELECT g,
               timestamptz '2026-01-01 00:00:00+00' + g * interval '1 millisecond',
               'item-' || g,
@@ -126,15 +130,28 @@ async function setUp(): Promise<number> {
               md5(g::text) || md5((g + 1)::text),
               jsonb_build_object('color', (ARRAY['red','green','blue'])[g % 3 + 1], 'size', g % 10, 'tags', jsonb_build_array('a', 'b'))
        FROM generate_series(1, $1::bigint) AS g`,
-      [ROWS],
-    );
+    [rows],
+  );
+}
+
+async function setUp(): Promise<number> {
+  await dropDatabases();
+  await withPg("postgres", async (client) => {
+    for (const database of [SRC_DB, DST_DB]) await client.query(`CREATE DATABASE ${database}`);
+  });
+  const averageBytes = await withPg(SRC_DB, async (client) => {
+    await fillSource(client, "items", ROWS);
     await client.query("CREATE INDEX items_updated_at_id ON items (updated_at, id)");
     await client.query("VACUUM ANALYZE items");
+    if (CASES.includes("pg-full-large")) {
+      await fillSource(client, LARGE_TABLE, RSS_ROWS);
+      await client.query(`VACUUM ANALYZE ${LARGE_TABLE}`);
+    }
     const bytes = await client.query("SELECT avg(pg_column_size(items.*))::int AS b FROM items");
     return Number(bytes.rows[0].b);
   });
   await withPg(DST_DB, async (client) => {
-    for (const table of ["items", "items_inc", "items_copy", "items_naive"]) await client.query(pgTable(table));
+    for (const table of ["items", "items_inc", "items_copy", "items_naive", LARGE_TABLE]) await client.query(pgTable(table));
   });
   await withMysql(undefined, async (connection) => {
     await connection.query(`CREATE DATABASE ${MYSQL_DB}`);
@@ -217,12 +234,22 @@ async function naiveMysql(): Promise<CaseResult> {
 
 // ---------------------------------------------------------------- Junction cases (child processes)
 
-type JunctionCase = "pg-full" | "pg-incremental" | "mysql-full";
+type JunctionCase = "pg-full" | "pg-incremental" | "mysql-full" | "pg-full-large";
+
+interface ChildPass {
+  label: string;
+  /** Rows the pass must write; null: as many as the first `before` statement affected. */
+  rows: number | null;
+  before?: { url: string; sql: string[] };
+}
 
 function junctionConfig(kind: JunctionCase): string {
   const incremental = kind === "pg-incremental";
-  const source = incremental ? "{ connection: src, table: items, key: id, cursor: updated_at, mode: incremental }" : "{ connection: src, table: items, key: id, mode: full_refresh }";
-  const target = kind === "mysql-full" ? "{ connection: dst, table: items, key: id, mode: upsert }" : `{ connection: dst, table: ${incremental ? "items_inc" : "items"}, key: id, mode: upsert }`;
+  const sourceTable = kind === "pg-full-large" ? LARGE_TABLE : "items";
+  const source = incremental
+    ? "{ connection: src, table: items, key: id, cursor: updated_at, mode: incremental }"
+    : `{ connection: src, table: ${sourceTable}, key: id, mode: full_refresh }`;
+  const targetTable = incremental ? "items_inc" : sourceTable;
   const dst = kind === "mysql-full" ? `{ type: mysql, url: "${MYSQL_SERVER}/${MYSQL_DB}" }` : `{ type: postgres, url: "${pgUrl(DST_DB)}" }`;
   return `version: 1
 name: bench-db-sync
@@ -234,73 +261,44 @@ connections:
 integrations:
   sync:
     source: ${source}
-    target: ${target}
+    target: { connection: dst, table: ${targetTable}, key: id, mode: upsert }
     sync: { trigger: once, batch_size: ${BATCH}, concurrency: ${CONCURRENCY} }
 `;
 }
 
+function junctionPasses(kind: JunctionCase): ChildPass[] {
+  switch (kind) {
+    case "pg-full":
+      return [{ label: "1. full refresh PG → PG", rows: ROWS }];
+    case "mysql-full":
+      return [{ label: "3. full refresh PG → MariaDB", rows: ROWS }];
+    case "pg-full-large":
+      return [{ label: `4. full refresh PG → PG, ${int(RSS_ROWS)} rows (RSS case)`, rows: RSS_ROWS }];
+    case "pg-incremental":
+      return [
+        { label: "initial incremental load PG → PG", rows: ROWS },
+        {
+          label: "2. incremental upsert PG → PG",
+          rows: null,
+          before: {
+            url: pgUrl(SRC_DB),
+            sql: ["UPDATE items SET updated_at = now() + id * interval '1 microsecond', quantity = quantity + 1 WHERE id % 10 = 0", "ANALYZE items"],
+          },
+        },
+      ];
+  }
+}
+
 /**
- * One pass of the integration. The first goes through `run`; later ones through
- * `runIntegration`, because `run` registers the connections' health checks again and a
- * second call on one runtime throws.
+ * Runs one Junction case in a child process on the compiled dist/ (plain Node, no
+ * TypeScript loader), so its peak RSS and CPU are the product's own. BENCH_CHILD_ARGS adds
+ * Node options to the child, e.g. "--cpu-prof --cpu-prof-dir=prof".
  */
-async function runOnce(runtime: JunctionRuntime, expected: number, first: boolean): Promise<{ seconds: number; cpuSeconds: number }> {
-  const started = performance.now();
-  const cpu = process.cpuUsage();
-  let summary: RunSummary | undefined;
-  let errors: string[] = [];
-  if (first) {
-    const result = await runtime.run({ once: true });
-    summary = result.summaries[0];
-    errors = result.errors;
-  } else {
-    const [integration] = runtime.selectIntegrations();
-    if (integration) summary = await runtime.runIntegration(integration, { follow: false, trigger: "once" });
-  }
-  const seconds = (performance.now() - started) / 1000;
-  const used = process.cpuUsage(cpu);
-  const written = summary?.run.counts.written;
-  if (summary?.status === "failed" || written !== expected) throw new Error(`junction wrote ${written} of ${expected}: ${[...errors, summary?.error ?? ""].join("; ")}`);
-  return { seconds, cpuSeconds: (used.user + used.system) / 1e6 };
-}
-
-/** Runs one Junction case in this (child) process; prints its result as one JSON line. */
-async function childCase(kind: JunctionCase): Promise<void> {
-  let peakRss = process.memoryUsage().rss;
-  const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
-  }, 100);
-  const loaded = await loadConfigFromString(junctionConfig(kind), "<inline>", builtinComponents, { env: {} });
-  const runtime = await JunctionRuntime.open(loaded, { logger: createLogger({ level: "silent" }), processMetrics: false });
-  // The floor: modules loaded (through tsx) and the runtime open, before any row is read.
-  const idleRss = process.memoryUsage().rss;
-  const results: CaseResult[] = [];
-  try {
-    if (kind === "pg-incremental") {
-      results.push({ label: "initial incremental load PG → PG", rows: ROWS, ...(await runOnce(runtime, ROWS, true)) });
-      const changed = await withPg(SRC_DB, async (client) => {
-        const updated = await client.query("UPDATE items SET updated_at = now() + id * interval '1 microsecond', quantity = quantity + 1 WHERE id % 10 = 0");
-        await client.query("ANALYZE items");
-        return updated.rowCount ?? 0;
-      });
-      results.push({ label: "2. incremental upsert PG → PG", rows: changed, ...(await runOnce(runtime, changed, false)) });
-    } else {
-      const label = kind === "pg-full" ? "1. full refresh PG → PG" : "3. full refresh PG → MariaDB";
-      results.push({ label, rows: ROWS, ...(await runOnce(runtime, ROWS, true)) });
-    }
-  } finally {
-    await runtime.close();
-    clearInterval(sampler);
-  }
-  // maxRSS is the kernel's high-water mark (KiB), so a spike between samples is not missed.
-  const peak = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);
-  process.stdout.write(`${JSON.stringify(results.map((result) => ({ ...result, peakRss: peak, idleRss })))}\n`);
-}
-
 function runChild(kind: JunctionCase): Promise<CaseResult[]> {
+  const nodeArgs = (process.env.BENCH_CHILD_ARGS ?? "").split(" ").filter((arg) => arg !== "");
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
-      env: { ...process.env, BENCH_DB_SYNC_CASE: kind },
+    const child = spawn(process.execPath, [...nodeArgs, CHILD_SCRIPT], {
+      env: { ...process.env, BENCH_DB_SYNC_CHILD: JSON.stringify({ config: junctionConfig(kind), passes: junctionPasses(kind) }) },
       stdio: ["ignore", "pipe", "inherit"],
     });
     let output = "";
@@ -317,20 +315,50 @@ function runChild(kind: JunctionCase): Promise<CaseResult[]> {
   });
 }
 
+/** Newest modification time under `dir` of files whose name ends with `suffix`. */
+function newestMtime(dir: string, suffix: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !entry.name.endsWith(suffix)) continue;
+    newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds dist/ (npm run build) unless it is newer than every file in src/, or BENCH_DIST names another build. */
+function ensureFreshDist(): void {
+  if (process.env.BENCH_DIST) return;
+  const root = fileURLToPath(new URL("..", import.meta.url));
+  const dist = join(root, "dist");
+  if (existsSync(join(dist, "index.js")) && newestMtime(dist, ".js") >= newestMtime(join(root, "src"), ".ts")) return;
+  console.log("  dist/ is older than src/: npm run build");
+  const build = spawnSync("npm", ["run", "build"], { cwd: root, encoding: "utf8" });
+  if (build.status !== 0) throw new Error(`npm run build failed; the Junction cases run on dist/:\n${build.stdout}${build.stderr}`);
+}
+
+/** Row counts and checksums of the targets of the cases that ran. */
 async function verify(): Promise<void> {
-  const checksum = "SELECT count(*) AS n, sum(quantity) AS q, max(updated_at) AS t FROM ";
-  const [source, full, incremental] = await Promise.all([
-    withPg(SRC_DB, async (c) => (await c.query(`${checksum} items`)).rows[0]),
-    withPg(DST_DB, async (c) => (await c.query(`${checksum} items`)).rows[0]),
-    withPg(DST_DB, async (c) => (await c.query(`${checksum} items_inc`)).rows[0]),
-  ]);
-  if (JSON.stringify(source) !== JSON.stringify(incremental)) throw new Error(`incremental target differs from source: ${JSON.stringify({ source, incremental })}`);
-  if (Number(full.n) !== ROWS) throw new Error(`full refresh target has ${full.n} rows`);
-  const mysqlRows = await withMysql(MYSQL_DB, async (connection) => {
-    const [rows] = await connection.query("SELECT count(*) AS n FROM items");
-    return Number((rows as Array<{ n: number }>)[0]?.n);
-  });
-  if (mysqlRows !== ROWS) throw new Error(`MariaDB target has ${mysqlRows} rows`);
+  const checksum = "SELECT count(*) AS n, sum(quantity) AS q, max(updated_at) AS t, sum(length(attrs::text)) AS a FROM ";
+  const sourceOf = async (table: string): Promise<unknown> => withPg(SRC_DB, async (c) => (await c.query(`${checksum} ${table}`)).rows[0]);
+  const targetOf = async (table: string): Promise<unknown> => withPg(DST_DB, async (c) => (await c.query(`${checksum} ${table}`)).rows[0]);
+  const same = async (sourceTable: string, targetTable: string): Promise<void> => {
+    const [source, target] = await Promise.all([sourceOf(sourceTable), targetOf(targetTable)]);
+    if (JSON.stringify(source) !== JSON.stringify(target)) throw new Error(`${targetTable} differs from the source: ${JSON.stringify({ source, target })}`);
+  };
+  // The incremental case changed the source after the full refresh copied it: compare counts only there.
+  if (CASES.includes("pg-full")) {
+    const copied = await count(DST_DB, "items");
+    if (copied !== ROWS) throw new Error(`full refresh target has ${copied} rows, expected ${ROWS}`);
+  }
+  if (CASES.includes("pg-incremental")) await same("items", "items_inc");
+  if (CASES.includes("pg-full-large")) await same(LARGE_TABLE, LARGE_TABLE);
+  if (CASES.includes("mysql-full")) {
+    const mysqlRows = await withMysql(MYSQL_DB, async (connection) => {
+      const [rows] = await connection.query("SELECT count(*) AS n FROM items");
+      return Number((rows as Array<{ n: number }>)[0]?.n);
+    });
+    if (mysqlRows !== ROWS) throw new Error(`MariaDB target has ${mysqlRows} rows`);
+  }
 }
 
 // ---------------------------------------------------------------- report
@@ -342,6 +370,7 @@ const mb = (bytes: number | undefined): string => (bytes === undefined ? "—" :
 async function main(): Promise<void> {
   const started = performance.now();
   console.log(`db-sync: ${int(ROWS)} rows, Junction batch ${BATCH}, concurrency ${CONCURRENCY}, Node ${process.version}`);
+  ensureFreshDist();
   try {
     const averageBytes = await setUp();
     console.log(`  source ready: ${int(ROWS)} rows, ${averageBytes} bytes a row on average (pg_column_size)`);
@@ -352,7 +381,7 @@ async function main(): Promise<void> {
     const naiveMy = await naiveMysql();
     console.log(`  (b′) naive loop MariaDB: ${naiveMy.rows} rows in ${naiveMy.seconds.toFixed(1)} s`);
     const cases: CaseResult[] = [];
-    for (const kind of ["pg-full", "pg-incremental", "mysql-full"] as const) {
+    for (const kind of CASES as JunctionCase[]) {
       const results = await runChild(kind);
       for (const result of results) console.log(`  ${result.label}: ${result.seconds.toFixed(1)} s, Junction process CPU ${result.cpuSeconds?.toFixed(1)} s`);
       cases.push(...results);
@@ -372,9 +401,11 @@ async function main(): Promise<void> {
     }
     const full = cases.find((result) => result.label.startsWith("1."));
     if (full) {
+      const fullRefreshes = cases.filter((result) => result.label.startsWith("1.") || result.label.startsWith("4."));
+      const peak = Math.max(...fullRefreshes.map((result) => result.peakRss ?? 0));
       console.log(
         `\naims (full refresh PG → PG): ≥ 0.6 × COPY pipe: ${(rate(full) / rate(copy)).toFixed(2)}; ≥ 20 × naive loop: ${(rate(full) / rate(naive)).toFixed(1)}; ` +
-          `peak RSS < 256 MB: ${Math.max(...cases.map((result) => result.peakRss ?? 0)) < 256 * 1024 * 1024 ? "yes" : "no"} (largest of the Junction cases)`,
+          `peak RSS < 256 MB: ${peak < 256 * 1024 * 1024 ? "yes" : "no"} (${mb(peak)}, largest of cases 1 and 4)`,
       );
     }
     console.log(`total ${((performance.now() - started) / 1000).toFixed(0)} s`);
@@ -383,5 +414,5 @@ async function main(): Promise<void> {
   }
 }
 
-if (CHILD_CASE === undefined) await main();
-else await childCase(CHILD_CASE as JunctionCase);
+for (const kind of CASES) if (!(ALL_CASES as readonly string[]).includes(kind)) throw new Error(`BENCH_CASES: unknown case ${kind}; use ${ALL_CASES.join(", ")}`);
+await main();

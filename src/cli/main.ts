@@ -6,6 +6,7 @@ import { JunctionError } from "../core/errors.js";
 import { PACKAGE_VERSION } from "../engine/runtime.js";
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from "./cli-error.js";
 import { registerCheck } from "./commands/check.js";
+import { registerCheckpoints } from "./commands/checkpoints.js";
 import { registerConfig } from "./commands/config-print.js";
 import { registerDlq } from "./commands/dlq.js";
 import { registerInit } from "./commands/init.js";
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerRun(program);
   registerCheck(program);
   registerRuns(program);
+  registerCheckpoints(program);
   registerDlq(program);
   registerMemory(program);
   registerConfig(program);

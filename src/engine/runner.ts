@@ -54,6 +54,9 @@ export interface RunSummary {
 
 const FLUSH = Symbol("flush");
 
+/** Transforms that drop or check messages without changing their fields. */
+const SHAPE_PRESERVING_TRANSFORMS: ReadonlySet<string> = new Set(["filter", "validate"]);
+
 /**
  * Executes one integration: pulls batches from the source (backpressure: only when there
  * is room), runs the transforms, groups messages into sink batches by count, bytes and
@@ -116,6 +119,7 @@ export class IntegrationRunner {
     this.#deadLetters = new DeadLetterRecorder(state, this.#name, this.#log, this.#deps.redactor, this.#deps.metrics);
     this.#writer = new SinkWriter(this.#deps.sink, integration.resilience.retry, {
       written: (item) => this.#settleWritten(item),
+      writtenCount: (count) => this.#m.written.inc(count),
       failed: (item, error, attempts) => this.#settleFailed(item, "sink", error, attempts),
       retrying: (count, delayMs, attempt) => {
         this.#progress.counts.retried += count;
@@ -156,7 +160,16 @@ export class IntegrationRunner {
     const { source, sink } = this.#deps;
     const description = (await source.describe?.(stop)) ?? {};
     if (description.estimatedCount !== undefined) this.#progress.estimatedCount = description.estimatedCount;
-    await sink.begin?.(description.schema ? { schema: description.schema } : {}, this.#signals.abort);
+    const schema = this.#keepsShape() ? description.schema : undefined;
+    await sink.begin?.(schema ? { schema } : {}, this.#signals.abort);
+  }
+
+  /**
+   * Whether the payloads reaching the sink still have the source's columns: a map, select,
+   * rename or set reshapes them, and the source's schema would then describe the wrong table.
+   */
+  #keepsShape(): boolean {
+    return this.#deps.integration.transforms.every((step) => SHAPE_PRESERVING_TRANSFORMS.has(step.type));
   }
 
   /** The run ended cleanly: the sink may finish its work (a replace target swaps its table in). */
@@ -307,7 +320,6 @@ export class IntegrationRunner {
 
   #settleWritten(item: WorkItem): void {
     this.#progress.counts.written++;
-    this.#m.written.inc();
     this.#sequencer.settle(item.owner);
   }
 

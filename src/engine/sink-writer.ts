@@ -11,6 +11,8 @@ import type { WorkItem } from "./work-item.js";
 export interface SinkWriterHooks {
   /** The item was durably accepted by the sink. */
   written(item: WorkItem): void;
+  /** `count` items of one sink call were accepted (after their `written` calls): one call per write, for counters. */
+  writtenCount?(count: number): void;
   /** The item failed permanently or ran out of attempts; returns once it is dead-lettered (or throws to stop the run). */
   failed(item: WorkItem, error: unknown, attempts: number): Promise<void>;
   /** `count` items are about to be retried after `delayMs`. */
@@ -52,14 +54,17 @@ export class SinkWriter {
       const failures = await this.#attempt(pending, signals.abort, options);
       if (failures.size === 0) {
         for (const item of pending) this.hooks.written(item);
+        this.hooks.writtenCount?.(pending.length);
         return;
       }
       const again: WorkItem[] = [];
       let retryAfterMs: number | undefined;
+      let written = 0;
       for (let index = 0; index < pending.length; index++) {
         const item = pending[index] as WorkItem;
         if (!failures.has(index)) {
           this.hooks.written(item);
+          written++;
           continue;
         }
         const error = failures.get(index);
@@ -73,6 +78,7 @@ export class SinkWriter {
           await this.hooks.failed(item, error, attempt);
         }
       }
+      if (written > 0) this.hooks.writtenCount?.(written);
       if (again.length === 0) return;
       const delay = withRetryAfter(backoffDelay(retry, attempt, previousDelay), retryAfterMs);
       previousDelay = delay;

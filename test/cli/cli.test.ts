@@ -12,7 +12,7 @@ describe("junction CLI", () => {
   test("--help lists every command and exits 0", async () => {
     const result = await runCli(["--help"]);
     assert.equal(result.code, 0);
-    for (const command of ["init", "validate", "schema", "run", "check", "runs", "dlq", "memory", "config"]) assert.match(result.stdout, new RegExp(`\\b${command}\\b`));
+    for (const command of ["init", "validate", "schema", "run", "check", "runs", "checkpoints", "dlq", "memory", "config"]) assert.match(result.stdout, new RegExp(`\\b${command}\\b`));
   });
 
   test("every subcommand has --help", async () => {

@@ -153,3 +153,17 @@ describe("AckSequencer.completedBy", () => {
     assert.equal(sequencer.completedBy([a, a]), b, "b is already settled, so finishing a finishes b too");
   });
 });
+
+describe("the source's schema reaches the sink only when the payloads keep its columns", () => {
+  test("a filter or validate keeps it, a map or select drops it", async () => {
+    const started = async (types: string[]): Promise<SinkRunStart | undefined> => {
+      const sink = new LifecycleSink();
+      const integration = testIntegration({ transforms: types.map((type) => ({ type, value: {} })) });
+      await runner({ integration, source: new CheckpointedSource(numberedBatches(1, 1)), sink }).run(options());
+      return sink.started;
+    };
+    assert.deepEqual(await started(["filter", "validate"]), { schema: SCHEMA });
+    assert.deepEqual(await started(["filter", "map"]), {});
+    assert.deepEqual(await started(["select"]), {});
+  });
+});

@@ -3,6 +3,7 @@ import { NAME_PATTERN, NAME_RULE } from "../schema/engine.js";
 import type { LocatedIssue } from "./located-issue.js";
 import { isPlainMap } from "./plain-map.js";
 import { checkResilience } from "./resilience-checks.js";
+import { checkReplaceTarget } from "./target-mode-checks.js";
 
 type Path = Array<string | number>;
 
@@ -22,6 +23,7 @@ export function checkEngineRules(root: Record<string, unknown>): LocatedIssue[] 
     issues.push(...checkName("integration", ["integrations", name], name));
     if (!isPlainMap(integration)) continue;
     if (isPlainMap(integration.sync)) issues.push(...checkSync(["integrations", name, "sync"], integration.sync));
+    issues.push(...checkReplaceTarget(["integrations", name], integration));
     if (isPlainMap(integration.resilience)) {
       const target = isPlainMap(integration.target) && typeof integration.target.connection === "string" ? connections[integration.target.connection] : undefined;
       const inherited = isPlainMap(target) && isPlainMap(target.resilience) ? target.resilience : {};

@@ -39,7 +39,7 @@ shop_db:
 
 export const mysqlConnector = {
   type: "mysql",
-  summary: "MySQL / MariaDB: incremental keyset-cursor source and transactional multi-row append/upsert sink.",
+  summary: "MySQL / MariaDB: incremental keyset-cursor source and transactional multi-row append/upsert/merge/replace sink.",
   config: MysqlConnectionSchema,
   source: MysqlSourceSchema,
   sink: MysqlSinkSchema,
@@ -78,6 +78,7 @@ function checkSource(options: MysqlSourceOptions): ConfigIssue[] {
   issues.push(...identifierIssues(options.columns, ["columns"], "column"));
   issues.push(...identifierIssues(asList(options.key), ["key"], "key column"));
   issues.push(...identifierIssues(asList(options.cursor), ["cursor"], "cursor column"));
+  issues.push(...identifierIssues(options.soft_delete, ["soft_delete"], "soft_delete column"));
   return issues;
 }
 

@@ -1,6 +1,7 @@
 import { Type } from "@sinclair/typebox";
 import type { Static } from "@sinclair/typebox";
 import { batchSizeField, durationField } from "../shared/config-fields.js";
+import { schemaChangeField } from "../shared/schema-change.js";
 
 const columnList = (what: string) =>
   Type.Union([Type.String({ description: `${what} column.` }), Type.Array(Type.String({ description: `${what} column.` }), { minItems: 1 })], {
@@ -78,6 +79,13 @@ export const MysqlSourceSchema = Type.Object(
     ),
     batch_size: Type.Optional(batchSizeField()),
     poll_interval: Type.Optional(durationField("With a continuous trigger, how long to wait for new rows once caught up.", "1s")),
+    soft_delete: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          "Column that marks a row deleted (e.g. deleted_at, or a TINYINT(1) flag): a row where it is not NULL and not 0 is emitted with operation delete (the payload is still the full row), so a merge target deletes it. Always read.",
+      }),
+    ),
   },
   {
     additionalProperties: false,
@@ -90,8 +98,9 @@ export const MysqlSinkSchema = Type.Object(
   {
     table: Type.String({ minLength: 1, description: 'Table to write, "table" or "database.table".' }),
     mode: Type.Optional(
-      Type.Union([Type.Literal("append"), Type.Literal("upsert")], {
-        description: "append: plain INSERT. upsert: INSERT … ON DUPLICATE KEY UPDATE, idempotent on replays (needs a PRIMARY KEY or UNIQUE index on key). Default: upsert when key is set, else append.",
+      Type.Union([Type.Literal("append"), Type.Literal("upsert"), Type.Literal("merge"), Type.Literal("replace")], {
+        description:
+          "append: plain INSERT. upsert: INSERT … ON DUPLICATE KEY UPDATE, idempotent on replays (needs a PRIMARY KEY or UNIQUE index on key). merge: upsert, and a message whose operation is delete (CDC, soft_delete) deletes the row with its key, in the same transaction. replace: each run fills a fresh staging table (CREATE TABLE <table>__junction_staging LIKE <table>, upsert by key when key is set) and swaps it in with one RENAME TABLE when the run ends cleanly; a failed or stopped run leaves the target untouched. Needs a run that ends (trigger once or schedule). Append and upsert fail delete messages. Default: upsert when key is set, else append.",
       }),
     ),
     key: Type.Optional(columnList("Key")),
@@ -101,10 +110,11 @@ export const MysqlSinkSchema = Type.Object(
     create_table: Type.Optional(
       Type.Boolean({
         description:
-          "Create the table when missing, columns inferred from the first batch (BIGINT, DOUBLE, TINYINT(1), JSON, LONGTEXT, LONGBLOB; key columns VARCHAR(255)), PRIMARY KEY from key, utf8mb4.",
+          "Create the table when missing: with the source's declared column types when it has them (a database source: DECIMAL(p,s), DATETIME(6), UUID, LONGBLOB… and NOT NULL; a column comment carries types MySQL lacks, such as a zoned timestamp), else inferred from the first batch (BIGINT, DOUBLE, TINYINT(1), JSON, LONGTEXT, LONGBLOB; key columns VARCHAR(255)); PRIMARY KEY from key (else the source's key); utf8mb4.",
         default: false,
       }),
     ),
+    on_schema_change: Type.Optional(schemaChangeField()),
   },
   { additionalProperties: false, description: "Writes each message payload (a flat object) as one row; multi-row INSERTs, one transaction per batch." },
 );

@@ -1,18 +1,23 @@
 import type { PoolConnection } from "mysql2/promise";
 import { configError, permanentError, transientError } from "../../core/errors.js";
 import type { Message } from "../../core/message.js";
+import { planRowChanges } from "../shared/collapse-by-key.js";
+import type { KeyDelete, RowChangeOptions } from "../shared/collapse-by-key.js";
 import { parseTableName } from "../shared/sql-identifier.js";
 import { quoteMysqlIdentifier, quoteMysqlTableName } from "../shared/mysql-identifier.js";
 import { failAll } from "../types.js";
-import type { MessageFailure, Sink, SinkContext, WriteOutcome } from "../types.js";
+import type { MessageFailure, Sink, SinkContext, SinkRunStart, WriteOutcome } from "../types.js";
 import type { MysqlDatabase, MysqlParam } from "./database.js";
 import { chunkRows, insertSql, rowBytes } from "./insert-statements.js";
 import type { InsertChunk, InsertRow } from "./insert-statements.js";
+import { deleteByKey } from "./merge-deletes.js";
 import { isRowLevelMysqlError } from "./mysql-errors.js";
+import { MysqlReplaceStaging } from "./replace-staging.js";
 import { asList } from "./source-query.js";
 import type { MysqlSinkOptions } from "./schema.js";
-import { createTableSql } from "./table-creation.js";
-import { conversionOf, payloadFields, toParam } from "./write-values.js";
+import { MysqlTargetColumns } from "./target-columns.js";
+import { mysqlTableExists } from "./table-exists.js";
+import { payloadFields, toParam } from "./write-values.js";
 import type { ColumnConversion } from "./write-values.js";
 
 interface PendingRow {
@@ -24,54 +29,106 @@ interface PendingRow {
 /** Share of max_allowed_packet one statement may use; the rest is headroom for the estimate's error. */
 const PACKET_SHARE = 0.75;
 
-export function createMysqlSink(database: MysqlDatabase, options: MysqlSinkOptions, _ctx: SinkContext, sessionOffset: string): Sink {
-  return new MysqlSink(database, options, sessionOffset);
+export function createMysqlSink(database: MysqlDatabase, options: MysqlSinkOptions, ctx: SinkContext, sessionOffset: string): Sink {
+  return new MysqlSink(database, options, sessionOffset, ctx.logger);
 }
 
 class MysqlSink implements Sink {
   readonly #database: MysqlDatabase;
   readonly #label: string;
-  readonly #table: string;
-  readonly #tableName: { schema?: string; table: string };
+  /** The target, or the staging table while a replace run is open. */
+  #table: string;
+  #tableName: { schema?: string; table: string };
   readonly #keys: readonly string[];
   readonly #upsert: boolean;
+  readonly #changes: RowChangeOptions;
+  readonly #replace: MysqlReplaceStaging | undefined;
   readonly #createTable: boolean;
   readonly #only: ReadonlySet<string> | undefined;
   readonly #sessionOffset: string;
   #conversions: Map<string, ColumnConversion> | undefined;
   #maxBytes: number | undefined;
+  /** Creates the table, applies on_schema_change and knows the column conversions. */
+  readonly #target: MysqlTargetColumns;
 
-  constructor(database: MysqlDatabase, options: MysqlSinkOptions, sessionOffset: string) {
+  constructor(database: MysqlDatabase, options: MysqlSinkOptions, sessionOffset: string, logger: SinkContext["logger"]) {
     this.#database = database;
     this.#label = options.table;
     this.#table = quoteMysqlTableName(options.table);
     this.#tableName = parseTableName(options.table);
     this.#keys = asList(options.key);
     for (const key of this.#keys) quoteMysqlIdentifier(key, "key column");
-    this.#upsert = (options.mode ?? (this.#keys.length > 0 ? "upsert" : "append")) === "upsert";
-    if (this.#upsert && this.#keys.length === 0) {
-      throw configError(`mysql target ${options.table}: mode upsert needs key (the column or columns of a PRIMARY KEY or UNIQUE index)`, { code: "config.mysql_sink" });
+    const mode = options.mode ?? (this.#keys.length > 0 ? "upsert" : "append");
+    if ((mode === "upsert" || mode === "merge") && this.#keys.length === 0) {
+      throw configError(`mysql target ${options.table}: mode ${mode} needs key (the column or columns of a PRIMARY KEY or UNIQUE index)`, { code: "config.mysql_sink" });
     }
+    // replace writes its staging table like upsert when there is a key (a retried batch is harmless), like append otherwise.
+    this.#upsert = mode !== "append" && this.#keys.length > 0;
+    this.#changes = { keys: this.#keys, mode, appliesDeletes: this.#upsert && mode !== "upsert", what: `mysql target ${options.table}`, system: "mysql" };
+    this.#replace = mode === "replace" ? new MysqlReplaceStaging(database, this.#tableName, `mysql target ${options.table}`) : undefined;
     this.#createTable = options.create_table ?? false;
     for (const column of options.columns ?? []) quoteMysqlIdentifier(column);
     this.#only = options.columns === undefined ? undefined : new Set([...options.columns, ...this.#keys]);
     this.#sessionOffset = sessionOffset;
+    this.#target = new MysqlTargetColumns(database, {
+      what: `mysql target ${options.table}`,
+      keys: this.#keys,
+      createTable: this.#createTable,
+      only: this.#only,
+      policy: options.on_schema_change ?? "fail",
+      logger,
+    });
+  }
+
+  /** replace: a fresh staging table receives this run's writes. */
+  async begin(run: SinkRunStart, _signal: AbortSignal): Promise<void> {
+    if (this.#replace === undefined) return this.#beginTarget(run);
+    const targetExists = await this.#replace.prepare();
+    if (!targetExists && !this.#createTable) {
+      throw configError(`mysql target ${this.#label}: table ${this.#replace.target} does not exist; create it, check the table name, or set create_table: true`, { code: "mysql.no_such_table" });
+    }
+    this.#table = this.#replace.staging;
+    this.#tableName = this.#replace.stagingName;
+    this.#conversions = undefined;
+    await this.#beginTarget(run);
+  }
+
+  /** Creates the missing table from the source's declared columns, or checks the table against them (on_schema_change). */
+  async #beginTarget(run: SinkRunStart): Promise<void> {
+    try {
+      await this.#target.begin({ name: this.#tableName, quoted: this.#table }, run.schema);
+    } catch (error) {
+      throw this.#database.failure(error, `mysql target ${this.#label}`);
+    }
+  }
+
+  /** replace: the run ended cleanly, the staging table becomes the target. */
+  async complete(_signal: AbortSignal): Promise<void> {
+    if (this.#replace === undefined || this.#table !== this.#replace.staging) return;
+    await this.#replace.swap();
+    this.#table = this.#replace.target;
+    this.#tableName = parseTableName(this.#label);
+    this.#conversions = undefined;
   }
 
   async write(messages: Message[], signal: AbortSignal): Promise<WriteOutcome> {
     if (signal.aborted) return failAll(messages, transientError("mysql write cancelled by shutdown", { code: "mysql.aborted" }));
-    const failures: MessageFailure[] = [];
-    const pending = this.#rowsOf(messages, failures);
-    if (pending.length === 0) return { failures: sortByIndex(failures) };
+    const changes = planRowChanges(messages, this.#changes);
+    const failures: MessageFailure[] = changes.failures;
+    const pending = this.#rowsOf(messages, failures, changes.skipped);
+    const deletes = changes.deletes;
+    if (pending.length === 0 && deletes.length === 0) return { failures: sortByIndex(failures) };
 
     let conversions: Map<string, ColumnConversion>;
     let maxBytes: number;
     try {
+      // Deletes alone never create the table: with create_table, a missing table has nothing to delete.
+      if (pending.length === 0 && this.#createTable && !(await mysqlTableExists(this.#database, this.#tableName))) return { failures: sortByIndex(failures) };
       conversions = await this.#prepareTable(pending);
       maxBytes = await this.#packetBudget();
     } catch (error) {
       const failure = this.#database.failure(error, `mysql target ${this.#label}`);
-      for (const row of pending) failures.push({ index: row.index, error: failure });
+      for (const row of [...pending, ...deletes]) failures.push({ index: row.index, error: failure });
       return { failures: sortByIndex(failures) };
     }
 
@@ -91,15 +148,16 @@ class MysqlSink implements Sink {
         failures.push({ index: row.index, error });
       }
     }
-    if (rows.length > 0) failures.push(...(await this.#writeInTransaction(chunkRows(rows, maxBytes))));
+    if (rows.length > 0 || deletes.length > 0) failures.push(...(await this.#writeInTransaction(chunkRows(rows, maxBytes), deletes, conversions, maxBytes)));
     return { failures: sortByIndex(failures) };
   }
 
-  /** Converts payloads to rows, reporting bad payloads; duplicate keys collapse to the last copy. */
-  #rowsOf(messages: Message[], failures: MessageFailure[]): PendingRow[] {
+  /** Converts payloads to rows, reporting bad payloads; duplicate keys collapse to the last copy; `skipped` (deletes, superseded rows) are left out. */
+  #rowsOf(messages: Message[], failures: MessageFailure[], skipped: ReadonlySet<number>): PendingRow[] {
     const rows: Array<PendingRow | undefined> = [];
     const byKey = new Map<string, number>();
     messages.forEach((message, index) => {
+      if (skipped.has(index)) return;
       const fields = payloadFields(message.payload, this.#only);
       if (!fields.ok) {
         failures.push({ index, error: fields.error });
@@ -132,35 +190,10 @@ class MysqlSink implements Sink {
     return rows.filter((row): row is PendingRow => row !== undefined);
   }
 
-  /** Creates the table when asked (once) and learns which columns need value conversions. */
-  async #prepareTable(rows: readonly PendingRow[]): Promise<Map<string, ColumnConversion>> {
-    if (this.#conversions !== undefined) return this.#conversions;
-    if (this.#createTable) await this.#database.execute(createTableSql(this.#table, rows, this.#keys));
-    const schema = this.#tableName.schema ?? null;
-    const columns = await this.#database.execute(
-      "SELECT COLUMN_NAME AS name, DATA_TYPE AS type FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?",
-      [schema, this.#tableName.table],
-    );
-    const jsonChecked = new Set<string>();
-    try {
-      const checks = await this.#database.execute(
-        "SELECT CHECK_CLAUSE AS clause FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?",
-        [schema, this.#tableName.table],
-      );
-      for (const check of checks.rows) {
-        const match = /^json_valid\(`([A-Za-z0-9_]+)`\)$/i.exec(String(check.clause).trim());
-        if (match) jsonChecked.add(match[1] as string);
-      }
-    } catch {
-      // MySQL's CHECK_CONSTRAINTS has no TABLE_NAME; there JSON columns have their own DATA_TYPE.
-    }
-    const conversions = new Map<string, ColumnConversion>();
-    for (const column of columns.rows) {
-      const conversion = conversionOf(String(column.type), jsonChecked.has(String(column.name)));
-      if (conversion !== undefined) conversions.set(String(column.name), conversion);
-    }
-    if (columns.rows.length > 0) this.#conversions = conversions;
-    return conversions;
+  /** Creates or evolves the table as configured (fields dropped by on_schema_change: freeze leave `rows`) and learns which columns need value conversions. */
+  async #prepareTable(rows: PendingRow[]): Promise<Map<string, ColumnConversion>> {
+    this.#conversions = await this.#target.conversionsFor({ name: this.#tableName, quoted: this.#table }, rows);
+    return this.#conversions;
   }
 
   async #packetBudget(): Promise<number> {
@@ -177,13 +210,17 @@ class MysqlSink implements Sink {
    * only; its rows are re-run one by one under savepoints so only the bad rows fail.
    * Anything else rolls the batch back and fails every row with the same error.
    */
-  async #writeInTransaction(chunks: readonly InsertChunk[]): Promise<MessageFailure[]> {
+  async #writeInTransaction(chunks: readonly InsertChunk[], deletes: readonly KeyDelete[], conversions: ReadonlyMap<string, ColumnConversion>, maxBytes: number): Promise<MessageFailure[]> {
     const failures: MessageFailure[] = [];
     const what = `mysql target ${this.#label}`;
     let connection: PoolConnection | undefined;
     try {
       connection = await this.#database.connection();
       await connection.query("START TRANSACTION");
+      if (deletes.length > 0) {
+        const target = { table: this.#table, keys: this.#keys, conversions, sessionOffset: this.#sessionOffset, database: this.#database, what };
+        failures.push(...(await deleteByKey(connection, target, deletes, maxBytes)));
+      }
       for (const chunk of chunks) {
         try {
           await connection.execute(insertSql(this.#table, chunk.columns, chunk.rows.length, this.#upsert ? this.#keys : undefined), chunk.rows.flatMap((row) => row.params) as MysqlParam[]);
@@ -203,7 +240,7 @@ class MysqlSink implements Sink {
       } else {
         await rollbackQuietly(connection);
       }
-      return chunks.flatMap((chunk) => chunk.rows.map((row) => ({ index: row.index, error: failure })));
+      return [...deletes, ...chunks.flatMap((chunk) => chunk.rows)].map((row) => ({ index: row.index, error: failure }));
     } finally {
       connection?.release();
     }

@@ -15,6 +15,11 @@ export interface SourcePlan {
   firstSql: string;
   /** Following pages: parameters from `keysetParams(lastValues)`. */
   nextSql: string;
+  /** What is read: `SELECT <select> FROM <from>` (for describing it). */
+  select: string;
+  from: string;
+  /** Column whose value marks a row deleted (soft_delete), always read. */
+  softDelete: string | undefined;
 }
 
 export function asList(value: string | string[] | undefined): string[] {
@@ -36,11 +41,12 @@ export function planSourceQuery(options: MysqlSourceOptions, batchSize: number):
   const incremental = (options.mode ?? (cursors.length > 0 ? "incremental" : "full_refresh")) === "incremental";
   const order = incremental ? [...cursors, ...keys.filter((key) => !cursors.includes(key))] : keys;
   const quotedOrder = order.map((column) => quoteMysqlIdentifier(column, "key or cursor column"));
+  if (options.soft_delete !== undefined) quoteMysqlIdentifier(options.soft_delete, "soft_delete column");
   const from = options.table !== undefined ? quoteMysqlTableName(options.table) : `(${(options.query as string).trim()}) AS \`junction_source\``;
 
   let select = "*";
   if (options.columns !== undefined) {
-    const names = new Set([...options.columns, ...keys, ...(incremental ? cursors : [])]);
+    const names = new Set([...options.columns, ...keys, ...(incremental ? cursors : []), ...asList(options.soft_delete)]);
     select = [...names].map((name) => quoteMysqlIdentifier(name)).join(", ");
   }
   const base = options.where === undefined ? [] : [`(${options.where})`];
@@ -59,6 +65,9 @@ export function planSourceQuery(options: MysqlSourceOptions, batchSize: number):
     order,
     firstSql: sql(base),
     nextSql: sql([...base, keysetCondition(quotedOrder)]),
+    select,
+    from,
+    softDelete: options.soft_delete,
   };
 }
 

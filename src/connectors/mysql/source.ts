@@ -2,12 +2,14 @@ import { pause } from "../../core/abort.js";
 import type { Message } from "../../core/message.js";
 import { durationMs } from "../shared/config-fields.js";
 import { PositionLedger } from "../shared/position-ledger.js";
+import { applySoftDelete } from "../shared/soft-delete.js";
 import type { Batch, Source, SourceContext } from "../types.js";
 import type { MysqlDatabase, MysqlResult, MysqlRow } from "./database.js";
 import { fromPositionValue, isPositionValue, normalizeRow, rowToPayload, toPositionValue } from "./read-values.js";
 import type { PositionValue } from "./read-values.js";
 import type { MysqlSourceOptions } from "./schema.js";
 import { keysetParams, planSourceQuery } from "./source-query.js";
+import { describeMysqlSource } from "./source-description.js";
 import type { SourcePlan } from "./source-query.js";
 
 /** The incremental checkpoint: the keyset values (cursor columns, then key columns) of the last row acked. */
@@ -25,6 +27,7 @@ export function createMysqlSource(database: MysqlDatabase, options: MysqlSourceO
   const what = `mysql source ${plan.label}`;
 
   return {
+    describe: () => describeMysqlSource(database, options, plan),
     async *batches(signal: AbortSignal): AsyncIterable<Batch> {
       const start = plan.incremental ? await loadCheckpoint(plan, ctx) : undefined;
       const ledger = new PositionLedger<ReadPosition>(start, async (position) => {
@@ -78,15 +81,8 @@ function toMessage(plan: SourcePlan, row: MysqlRow, result: MysqlResult, session
   const key = keyValues.length === 1 ? (keyValues[0] as string) : JSON.stringify(keyValues);
   const version = plan.incremental ? `:${plan.cursors.map((cursor) => keyText(row[cursor])).join(",")}` : "";
   const id = `${plan.label}:${key}${version}`;
-  return {
-    id,
-    key,
-    payload: rowToPayload(row, result.fields, sessionOffset),
-    headers: {},
-    metadata: { table: plan.label },
-    correlationId: id,
-    attempt: 1,
-  };
+  const payload = rowToPayload(row, result.fields, sessionOffset);
+  return applySoftDelete({ id, key, payload, headers: {}, metadata: { table: plan.label }, correlationId: id, attempt: 1 }, payload, plan.softDelete);
 }
 
 function keyText(value: unknown): string {

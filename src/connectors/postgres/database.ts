@@ -72,7 +72,8 @@ export class PostgresDatabase {
   }
 }
 
-function poolConfig(config: PostgresConnectionConfig, baseDir: string): PoolConfig {
+/** The node-postgres settings of a connection block (also used for the replication connection of a cdc source). */
+export function poolConfig(config: PostgresConnectionConfig, baseDir: string): PoolConfig {
   const schema = config.schema ?? "public";
   const pool: PoolConfig = {
     max: config.pool_size ?? 10,

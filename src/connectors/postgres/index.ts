@@ -6,6 +6,9 @@ import { PostgresConnectionSchema, PostgresSinkSchema, PostgresSourceSchema, col
 import type { PostgresConnectionConfig, PostgresSinkOptions, PostgresSourceOptions } from "./schema.js";
 import { createPostgresSink } from "./sink.js";
 import { createPostgresSource } from "./source.js";
+import { cdcSourceIssues } from "./cdc/cdc-config-checks.js";
+import { createPostgresCdcSource } from "./cdc/cdc-source.js";
+import { replicationClientConfig } from "./cdc/replication-client-config.js";
 
 const EXAMPLE = `# connections:
 app_pg:
@@ -26,6 +29,14 @@ app_pg:
 #     where: "deleted_at IS NULL"    # trusted SQL, added to every read
 #     batch_size: 1000
 #
+# integrations.<name>.source — change data capture (wal_level = logical):
+#   source:
+#     connection: app_pg
+#     table: users
+#     key: id
+#     mode: cdc                      # inserts, updates and deletes in commit order
+#     # slot: junction_users_sync    # default junction_<integration>; drop it when removing the integration
+#
 # integrations.<name>.target — idempotent upsert through COPY:
 #   target:
 #     connection: app_pg
@@ -37,7 +48,7 @@ app_pg:
 
 export const postgresConnector = {
   type: "postgres",
-  summary: "PostgreSQL: incremental keyset-cursor source and COPY-based append/upsert sink, with per-row failure reporting.",
+  summary: "PostgreSQL: incremental keyset-cursor and change-data-capture (logical replication) sources, and a COPY-based append/upsert/merge/replace sink, with per-row failure reporting.",
   config: PostgresConnectionSchema,
   source: PostgresSourceSchema,
   sink: PostgresSinkSchema,
@@ -51,7 +62,10 @@ export const postgresConnector = {
     const database = new PostgresDatabase(ctx.name, config, ctx.baseDir, ctx.logger);
     return {
       health: async (_signal: AbortSignal) => database.health(),
-      source: (options, sourceCtx) => createPostgresSource(database, options, sourceCtx),
+      source: (options, sourceCtx) =>
+        options.mode === "cdc"
+          ? createPostgresCdcSource(database, replicationClientConfig(config, ctx.baseDir), options, sourceCtx)
+          : createPostgresSource(database, options, sourceCtx),
       sink: (options, sinkCtx) => createPostgresSink(database, options, sinkCtx),
       close: () => database.close(),
     };
@@ -78,10 +92,15 @@ function checkSource(options: PostgresSourceOptions): ConfigIssue[] {
   if (mode === "incremental" && cursor.length === 0) issues.push({ path: ["cursor"], message: "mode incremental needs cursor (a column that grows when a row changes, e.g. updated_at)" });
   if (mode === "full_refresh" && cursor.length > 0) issues.push({ path: ["cursor"], message: "cursor is only used by mode incremental; remove it or set mode: incremental" });
   if (mode === "full_refresh" && options.lag !== undefined) issues.push({ path: ["lag"], message: "lag is only used by mode incremental" });
+  issues.push(...cdcSourceIssues(options, mode));
   issues.push(...tableNameIssues(options.table, ["table"]));
   issues.push(...identifierIssues(options.columns, ["columns"], "column"));
   issues.push(...identifierIssues(options.key, ["key"], "key column"));
   issues.push(...identifierIssues(options.cursor, ["cursor"], "cursor column"));
+  issues.push(...identifierIssues(options.soft_delete, ["soft_delete"], "soft_delete column"));
+  if (mode === "cdc" && options.soft_delete !== undefined) {
+    issues.push({ path: ["soft_delete"], message: "soft_delete is for full_refresh and incremental reads; mode cdc emits deletes as they happen: remove soft_delete" });
+  }
   return issues;
 }
 

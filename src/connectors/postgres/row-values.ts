@@ -1,8 +1,14 @@
 import { permanentError } from "../../core/errors.js";
 import type { JunctionError } from "../../core/errors.js";
 import { identifierProblem } from "../shared/sql-identifier.js";
+import { FieldShapes, RowFields } from "./row-fields.js";
 
 export type RowConversion = { ok: true; fields: Map<string, unknown> } | { ok: false; error: JunctionError };
+
+const shapes = new FieldShapes();
+
+/** Field names already checked: every row of a table repeats the same few, so each is checked once (bounded). */
+const checkedNames = new Set<string>();
 
 /** The payload's fields to write (restricted to `only` when set); the payload must be a plain object. */
 export function payloadFields(payload: unknown, only: ReadonlySet<string> | undefined): RowConversion {
@@ -12,16 +18,34 @@ export function payloadFields(payload: unknown, only: ReadonlySet<string> | unde
       error: permanentError(`payload must be a JSON object to become a row, got ${describeType(payload)}; map it to an object with a transform`, { code: "postgres.bad_payload" }),
     };
   }
-  const fields = new Map<string, unknown>();
-  for (const [name, value] of Object.entries(payload)) {
+  // This runs once per row written: no [name, value] pair per field (Object.entries) and no
+  // Map per row; the names array is compacted in place and the shape is shared (RowFields).
+  const record = payload as Record<string, unknown>;
+  const names = Object.keys(record);
+  const values = new Array<unknown>(names.length);
+  let count = 0;
+  for (let at = 0; at < names.length; at++) {
+    const name = names[at] as string;
     if (only !== undefined && !only.has(name)) continue;
+    const value = record[name];
     if (value === undefined) continue;
-    const problem = identifierProblem(name, "payload field");
-    if (problem) return { ok: false, error: permanentError(`${problem}; rename it with a transform (select/rename or map)`, { code: "postgres.bad_payload" }) };
-    fields.set(name, value);
+    if (!checkedNames.has(name)) {
+      const problem = identifierProblem(name, "payload field");
+      if (problem) return { ok: false, error: permanentError(`${problem}; rename it with a transform (select/rename or map)`, { code: "postgres.bad_payload" }) };
+      if (checkedNames.size >= 4096) checkedNames.clear();
+      checkedNames.add(name);
+    }
+    names[count] = name;
+    values[count++] = value;
   }
-  if (fields.size === 0) return { ok: false, error: permanentError("payload has no field to write; check the mapping and the columns option", { code: "postgres.bad_payload" }) };
-  return { ok: true, fields };
+  if (count === 0) return { ok: false, error: permanentError("payload has no field to write; check the mapping and the columns option", { code: "postgres.bad_payload" }) };
+  values.length = count;
+  return { ok: true, fields: new RowFields(shapes.of(names, count), values) };
+}
+
+/** One string per key value (the texts of its columns), to find duplicate keys in a batch: the text itself for a one-column key. */
+export function keyIdentity(keyText: ReadonlyArray<string | null>): string {
+  return keyText.length === 1 ? String(keyText[0]) : JSON.stringify(keyText);
 }
 
 /** How a JavaScript value becomes the text PostgreSQL parses for a column of a given type. */
@@ -41,7 +65,7 @@ export function columnKind(sqlType: string): ColumnKind {
  */
 export function toPostgresText(value: unknown, kind: ColumnKind): string | null {
   if (value === null || value === undefined) return null;
-  if (kind === "json") return JSON.stringify(value, (_name, inner: unknown) => (typeof inner === "bigint" ? inner.toString() : inner));
+  if (kind === "json") return jsonText(value);
   if (kind === "bytea") {
     if (value instanceof Uint8Array) return `\\x${Buffer.from(value).toString("hex")}`;
     if (typeof value === "string") return `\\x${Buffer.from(value, "base64").toString("hex")}`;
@@ -60,6 +84,24 @@ export function toPostgresText(value: unknown, kind: ColumnKind): string | null 
     default:
       return String(value);
   }
+}
+
+/**
+ * JSON text with bigints as strings. Plain JSON.stringify first: a replacer function is
+ * called back for every value and makes it several times slower, and only bigints need it
+ * (they make JSON.stringify throw a TypeError, and then the replacer handles them).
+ */
+export function jsonText(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    return JSON.stringify(value, bigintAsString);
+  }
+}
+
+function bigintAsString(_name: string, inner: unknown): unknown {
+  return typeof inner === "bigint" ? inner.toString() : inner;
 }
 
 function describeType(value: unknown): string {

@@ -1,6 +1,7 @@
 import { Type } from "@sinclair/typebox";
 import type { Static } from "@sinclair/typebox";
 import { batchSizeField, durationField } from "../shared/config-fields.js";
+import { schemaChangeField } from "../shared/schema-change.js";
 
 const columnList = (description: string) =>
   Type.Union([Type.String({ description: "Column name." }), Type.Array(Type.String({ description: "Column name." }), { minItems: 1 })], { description });
@@ -71,8 +72,9 @@ export const PostgresSourceSchema = Type.Object(
       ),
     ),
     mode: Type.Optional(
-      Type.Union([Type.Literal("full_refresh"), Type.Literal("incremental")], {
-        description: "incremental: resume after the last acked row (needs cursor). full_refresh: read the whole table paged by key on every run. Default: incremental when cursor is set.",
+      Type.Union([Type.Literal("full_refresh"), Type.Literal("incremental"), Type.Literal("cdc")], {
+        description:
+          "incremental: resume after the last acked row (needs cursor). full_refresh: read the whole table paged by key on every run. cdc: stream every insert, update and delete of table through logical replication (needs wal_level = logical; see publication and slot). Default: incremental when cursor is set.",
       }),
     ),
     lag: Type.Optional(
@@ -82,6 +84,30 @@ export const PostgresSourceSchema = Type.Object(
     ),
     batch_size: Type.Optional(batchSizeField()),
     poll_interval: Type.Optional(durationField("With a continuous trigger, how long to wait for new rows once caught up.", "1s")),
+    soft_delete: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          "Column that marks a row deleted (e.g. deleted_at): a row where it is not NULL, false or 0 is emitted with operation delete (the payload is still the full row), so a merge target deletes it. Always read.",
+      }),
+    ),
+    publication: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'cdc only: the publication to read (lower-case letters, digits, underscores). Created for table when missing; an existing one is used as it is and must publish table. Default "junction_<integration>".',
+      }),
+    ),
+    slot: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'cdc only: the logical replication slot (pgoutput) that keeps this integration\'s position on the server (lower-case letters, digits, underscores). Created when missing. It retains WAL until acknowledged: drop it when the integration is removed. Default "junction_<integration>".',
+      }),
+    ),
+    heartbeat_interval: Type.Optional(
+      durationField("cdc only: how often to send the server a status update with the last acknowledged position, which keeps the connection alive and lets the slot release WAL.", "10s"),
+    ),
   },
   {
     additionalProperties: false,
@@ -93,21 +119,23 @@ export const PostgresSinkSchema = Type.Object(
   {
     table: Type.String({ minLength: 1, description: 'Table to write, "table" (in the connection\'s schema) or "schema.table".' }),
     mode: Type.Optional(
-      Type.Union([Type.Literal("append"), Type.Literal("upsert")], {
-        description: "append: plain INSERT. upsert: INSERT … ON CONFLICT (key) DO UPDATE, idempotent on replays. Default: upsert when key is set, else append.",
+      Type.Union([Type.Literal("append"), Type.Literal("upsert"), Type.Literal("merge"), Type.Literal("replace")], {
+        description:
+          "append: plain INSERT. upsert: INSERT … ON CONFLICT (key) DO UPDATE, idempotent on replays. merge: upsert, and a message whose operation is delete (CDC, soft_delete) deletes the row with its key, in the same transaction. replace: each run fills a fresh staging table (<table>__junction_staging, upsert by key when key is set) and swaps it in by rename when the run ends cleanly; a failed or stopped run leaves the target untouched. Needs a run that ends (trigger once or schedule). Append and upsert fail delete messages. Default: upsert when key is set, else append.",
       }),
     ),
-    key: Type.Optional(columnList("Key column or columns of a PRIMARY KEY or UNIQUE constraint. Required for upsert; duplicates inside one batch collapse to the last.")),
+    key: Type.Optional(columnList("Key column or columns of a PRIMARY KEY or UNIQUE constraint. Required for upsert and merge; duplicates inside one batch collapse to the last.")),
     columns: Type.Optional(
       Type.Array(Type.String({ description: "Column name." }), { minItems: 1, description: "Only these payload fields are written (default: every field of the payload)." }),
     ),
     create_table: Type.Optional(
       Type.Boolean({
         description:
-          "Create the table when missing, with columns inferred from the first batch (bigint, double precision, boolean, text, jsonb for objects and arrays) and PRIMARY KEY from key.",
+          "Create the table when missing: with the source's declared column types when it has them (a database source: numeric(p,s), timestamptz, uuid, bytea… and NOT NULL), else inferred from the first batch (bigint, double precision, boolean, text, jsonb for objects and arrays); PRIMARY KEY from key (else the source's key).",
         default: false,
       }),
     ),
+    on_schema_change: Type.Optional(schemaChangeField()),
   },
   { additionalProperties: false, description: "Writes each message payload (a flat object) as one row: one COPY into a staging table and one INSERT … SELECT per batch." },
 );

@@ -1,89 +1,139 @@
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import type { Logger } from "pino";
 import type { PoolClient } from "pg";
-import { from as copyFrom } from "pg-copy-streams";
 import { configError, permanentError, transientError } from "../../core/errors.js";
 import type { JunctionError } from "../../core/errors.js";
 import type { Message } from "../../core/message.js";
+import { planRowChanges } from "../shared/collapse-by-key.js";
+import type { RowChangeOptions } from "../shared/collapse-by-key.js";
 import { parseTableName, quoteIdentifier } from "../shared/sql-identifier.js";
 import { failAll } from "../types.js";
-import type { MessageFailure, Sink, SinkContext, WriteOutcome } from "../types.js";
-import { csvChunks } from "./copy-csv.js";
+import type { MessageFailure, Sink, SinkContext, SinkRunStart, WriteOutcome } from "../types.js";
 import type { PostgresDatabase } from "./database.js";
+import { deleteByKey } from "./merge-deletes.js";
 import { isRowLevelPostgresError, postgresFailure } from "./postgres-errors.js";
-import { columnKind, payloadFields, toPostgresText } from "./row-values.js";
-import type { ColumnKind } from "./row-values.js";
+import { PostgresReplaceStaging } from "./replace-staging.js";
+import { GroupCopier } from "./group-copy.js";
+import { groupRows } from "./row-groups.js";
+import type { RowGroup } from "./row-groups.js";
+import { columnKind, keyIdentity, payloadFields, toPostgresText } from "./row-values.js";
 import { columnNames } from "./schema.js";
 import type { PostgresSinkOptions } from "./schema.js";
-import { createTableSql } from "./table-creation.js";
+import { PostgresTargetColumns } from "./target-columns.js";
 
 interface PendingRow {
   index: number;
   fields: Map<string, unknown>;
 }
 
-/** Rows with the same set of columns, written with one COPY and one INSERT … SELECT. */
-interface RowGroup {
-  columns: string[];
-  rows: Array<{ index: number; values: Array<string | null> }>;
-}
 
 const TARGET_COLUMNS_SQL = `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
   FROM pg_attribute a
   WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
   ORDER BY a.attnum`;
 
-export function createPostgresSink(database: PostgresDatabase, options: PostgresSinkOptions, _ctx: SinkContext): Sink {
-  return new PostgresSink(database, options);
+export function createPostgresSink(database: PostgresDatabase, options: PostgresSinkOptions, ctx: SinkContext): Sink {
+  return new PostgresSink(database, options, ctx.logger);
 }
 
 class PostgresSink implements Sink {
   readonly #database: PostgresDatabase;
   readonly #label: string;
-  /** `"schema"."table"`, validated. */
-  readonly #table: string;
+  /** `"schema"."table"`, validated; the staging table while a replace run is open. */
+  #table: string;
   readonly #keys: readonly string[];
   readonly #upsert: boolean;
+  readonly #changes: RowChangeOptions;
+  readonly #replace: PostgresReplaceStaging | undefined;
   readonly #createTable: boolean;
   readonly #only: ReadonlySet<string> | undefined;
   /** Column name → SQL type of the target, read on first write. */
   #columns: Map<string, string> | undefined;
+  /** Creates the table, applies on_schema_change and caches the columns. */
+  readonly #target: PostgresTargetColumns;
+  /** COPYs each group, straight into the table when it can (see GroupCopier). */
+  readonly #copier: GroupCopier;
 
-  constructor(database: PostgresDatabase, options: PostgresSinkOptions) {
+  constructor(database: PostgresDatabase, options: PostgresSinkOptions, logger: Logger) {
     this.#database = database;
     this.#label = options.table;
     const table = parseTableName(options.table);
     this.#table = `${quoteIdentifier(table.schema ?? database.schema, "schema")}.${quoteIdentifier(table.table, "table")}`;
     this.#keys = columnNames(options.key);
     for (const key of this.#keys) quoteIdentifier(key, "key column");
-    this.#upsert = (options.mode ?? (this.#keys.length > 0 ? "upsert" : "append")) === "upsert";
-    if (this.#upsert && this.#keys.length === 0) {
-      throw configError(`postgres target ${options.table}: mode upsert needs key (the column or columns of a PRIMARY KEY or UNIQUE constraint)`, { code: "config.postgres_sink" });
+    const mode = options.mode ?? (this.#keys.length > 0 ? "upsert" : "append");
+    if ((mode === "upsert" || mode === "merge") && this.#keys.length === 0) {
+      throw configError(`postgres target ${options.table}: mode ${mode} needs key (the column or columns of a PRIMARY KEY or UNIQUE constraint)`, { code: "config.postgres_sink" });
     }
+    // replace writes its staging table like upsert when there is a key (a retried batch is harmless), like append otherwise.
+    this.#upsert = mode !== "append" && this.#keys.length > 0;
+    this.#changes = { keys: this.#keys, mode, appliesDeletes: this.#upsert && mode !== "upsert", what: `postgres target ${options.table}`, system: "postgres" };
+    this.#replace = mode === "replace" ? new PostgresReplaceStaging(database, table.schema ?? database.schema, table.table, `postgres target ${options.table}`) : undefined;
     this.#createTable = options.create_table ?? false;
     if (options.columns !== undefined) for (const column of options.columns) quoteIdentifier(column);
     this.#only = options.columns === undefined ? undefined : new Set([...options.columns, ...this.#keys]);
+    this.#copier = new GroupCopier(this.#keys, this.#upsert);
+    this.#target = new PostgresTargetColumns(database, {
+      what: `postgres target ${options.table}`,
+      keys: this.#keys,
+      createTable: this.#createTable,
+      only: this.#only,
+      policy: options.on_schema_change ?? "fail",
+      logger,
+    });
   }
 
   get #what(): string {
     return `postgres target ${this.#label}`;
   }
 
+  /** replace: a fresh staging table receives this run's writes. */
+  async begin(run: SinkRunStart, _signal: AbortSignal): Promise<void> {
+    if (this.#replace === undefined) return this.#beginTarget(run);
+    const targetExists = await this.#replace.prepare();
+    if (!targetExists && !this.#createTable) {
+      throw configError(`${this.#what}: table ${this.#replace.target} does not exist; create it, check the schema option, or set create_table: true`, { code: "postgres.no_such_table" });
+    }
+    this.#table = this.#replace.staging;
+    this.#columns = undefined;
+    await this.#beginTarget(run);
+  }
+
+  /** Creates the missing table from the source's declared columns, or checks the table against them (on_schema_change). */
+  async #beginTarget(run: SinkRunStart): Promise<void> {
+    try {
+      await this.#target.begin(this.#table, run.schema);
+    } catch (error) {
+      throw postgresFailure(error, this.#what);
+    }
+  }
+
+  /** replace: the run ended cleanly, the staging table becomes the target. */
+  async complete(_signal: AbortSignal): Promise<void> {
+    if (this.#replace === undefined || this.#table !== this.#replace.staging) return;
+    await this.#replace.swap();
+    this.#table = this.#replace.target;
+    this.#columns = undefined;
+  }
+
   async write(messages: Message[], signal: AbortSignal): Promise<WriteOutcome> {
     if (signal.aborted) return failAll(messages, transientError("postgres write cancelled by shutdown", { code: "postgres.aborted" }));
-    const failures: MessageFailure[] = [];
-    const rows = this.#rowsOf(messages, failures);
-    if (rows.length === 0) return { failures };
+    const changes = planRowChanges(messages, this.#changes);
+    const failures: MessageFailure[] = changes.failures;
+    const rows = this.#rowsOf(messages, failures, changes.skipped);
+    const deletes = changes.deletes;
+    if (rows.length === 0 && deletes.length === 0) return { failures: sortByIndex(failures) };
 
     let columns: Map<string, string>;
     try {
-      columns = await this.#targetColumns(rows);
+      // Deletes alone never create the table: with create_table, a missing table has nothing to delete.
+      columns = rows.length === 0 && this.#createTable ? await this.#readColumns() : await this.#targetColumns(rows);
     } catch (error) {
-      return this.#failRows(rows, failures, postgresFailure(error, this.#what));
+      return this.#failRows([...rows, ...deletes], failures, postgresFailure(error, this.#what));
     }
+    if (columns.size === 0) return { failures: sortByIndex(failures) };
     const groups = this.#group(rows, columns, failures);
-    if (groups.length === 0) return { failures: sortByIndex(failures) };
-    const writing = groups.flatMap((group) => group.rows);
+    if (groups.length === 0 && deletes.length === 0) return { failures: sortByIndex(failures) };
+    const writing = [...deletes, ...groups.flatMap((group) => group.rows)];
 
     let client: PoolClient;
     try {
@@ -95,13 +145,17 @@ class PostgresSink implements Sink {
     const rejected: MessageFailure[] = [];
     try {
       await client.query("BEGIN");
+      rejected.push(...(await deleteByKey(client, { table: this.#table, keys: this.#keys, kinds: this.#keys.map((key) => columnKind(columns.get(key) ?? "text")), what: this.#what }, deletes)));
       for (const [number, group] of groups.entries()) rejected.push(...(await this.#writeGroup(client, group, number)));
       await client.query("COMMIT");
       failures.push(...rejected);
     } catch (error) {
       broken = await rollbackQuietly(client, error);
       const failure = postgresFailure(error, this.#what);
-      if (failure.kind === "config") this.#columns = undefined;
+      if (failure.kind === "config") {
+        this.#columns = undefined;
+        this.#target.forget();
+      }
       return this.#failRows(writing, failures, failure);
     } finally {
       client.release(broken);
@@ -109,11 +163,12 @@ class PostgresSink implements Sink {
     return { failures: sortByIndex(failures) };
   }
 
-  /** Validates payloads and collapses duplicate keys to the last copy. */
-  #rowsOf(messages: Message[], failures: MessageFailure[]): PendingRow[] {
+  /** Validates payloads and collapses duplicate keys to the last copy; `skipped` (deletes, superseded rows) are left out. */
+  #rowsOf(messages: Message[], failures: MessageFailure[], skipped: ReadonlySet<number>): PendingRow[] {
     const rows: Array<PendingRow | undefined> = [];
     const byKey = new Map<string, number>();
     messages.forEach((message, index) => {
+      if (skipped.has(index)) return;
       const converted = payloadFields(message.payload, this.#only);
       if (!converted.ok) {
         failures.push({ index, error: converted.error });
@@ -132,7 +187,7 @@ class PostgresSink implements Sink {
         } else rows.push(row);
         return;
       }
-      const identity = JSON.stringify(keyText);
+      const identity = keyIdentity(keyText);
       const earlier = byKey.get(identity);
       if (earlier !== undefined) rows[earlier] = undefined;
       byKey.set(identity, rows.length);
@@ -141,18 +196,10 @@ class PostgresSink implements Sink {
     return rows.filter((row): row is PendingRow => row !== undefined);
   }
 
-  async #targetColumns(rows: readonly PendingRow[]): Promise<Map<string, string>> {
-    if (this.#columns !== undefined) return this.#columns;
-    let columns = await this.#readColumns();
-    if (columns.size === 0 && this.#createTable) {
-      await this.#database.query(createTableSql(this.#table, rows.map((row) => row.fields), this.#keys));
-      columns = await this.#readColumns();
-    }
-    if (columns.size === 0) {
-      throw configError(`${this.#what}: table ${this.#table} does not exist; create it, check the schema option, or set create_table: true`, { code: "postgres.no_such_table" });
-    }
-    this.#columns = columns;
-    return columns;
+  /** The table's columns, created and evolved as configured; fields dropped by on_schema_change: freeze leave `rows`. */
+  async #targetColumns(rows: PendingRow[]): Promise<Map<string, string>> {
+    this.#columns = await this.#target.columnsFor(this.#table, rows);
+    return this.#columns;
   }
 
   async #readColumns(): Promise<Map<string, string>> {
@@ -162,44 +209,22 @@ class PostgresSink implements Sink {
 
   /** Rows grouped by their column set, values as PostgreSQL text; a field the table lacks fails its message. */
   #group(rows: readonly PendingRow[], columns: ReadonlyMap<string, string>, failures: MessageFailure[]): RowGroup[] {
-    const groups = new Map<string, RowGroup>();
-    for (const row of rows) {
-      const unknown = [...row.fields.keys()].find((name) => !columns.has(name));
-      if (unknown !== undefined) {
-        failures.push({
-          index: row.index,
-          error: permanentError(`${this.#what}: column ${unknown} does not exist in ${this.#table}; add the column or drop the field with a transform`, {
-            code: "postgres.unknown_column",
-          }),
-        });
-        continue;
-      }
-      const names = [...row.fields.keys()];
-      const signature = [...names].sort().join(",");
-      let group = groups.get(signature);
-      if (group === undefined) {
-        group = { columns: names, rows: [] };
-        groups.set(signature, group);
-      }
-      const kinds: ColumnKind[] = group.columns.map((name) => columnKind(columns.get(name) as string));
-      group.rows.push({ index: row.index, values: group.columns.map((name, at) => toPostgresText(row.fields.get(name), kinds[at] as ColumnKind)) });
-    }
-    return [...groups.values()];
+    const unknownColumn = (name: string): JunctionError =>
+      permanentError(`${this.#what}: column ${name} does not exist in ${this.#table}; add the column or drop the field with a transform`, { code: "postgres.unknown_column" });
+    return groupRows(rows, columns, unknownColumn, failures);
   }
 
   /**
-   * COPY into a staging table, then one INSERT … SELECT. When a row breaks a constraint or
-   * a datatype rule, the group is re-run row by row under savepoints: only the bad rows fail.
+   * One COPY, straight into the table or into a staging table and then one INSERT … SELECT
+   * (GroupCopier). When a row breaks a constraint or a datatype rule, the group is re-run
+   * row by row under savepoints: only the bad rows fail.
    */
   async #writeGroup(client: PoolClient, group: RowGroup, number: number): Promise<MessageFailure[]> {
     const stage = `"junction_stage_${number}"`;
     const columns = group.columns.map((column) => quoteIdentifier(column)).join(", ");
     await client.query("SAVEPOINT junction_group");
     try {
-      await client.query(`CREATE TEMP TABLE ${stage} (LIKE ${this.#table} INCLUDING DEFAULTS) ON COMMIT DROP`);
-      const copy = client.query(copyFrom(`COPY ${stage} (${columns}) FROM STDIN WITH (FORMAT csv)`));
-      await pipeline(Readable.from(csvChunks(group.rows.map((row) => row.values))), copy);
-      await client.query(`INSERT INTO ${this.#table} (${columns}) SELECT ${columns} FROM ${stage}${this.#conflictClause(group.columns)}`);
+      await this.#copier.write(client, { table: this.#table, columns: group.columns, conflict: this.#conflictClause(group.columns), stage, savepoint: "junction_group" }, group.rows);
       await client.query("RELEASE SAVEPOINT junction_group");
       return [];
     } catch (error) {

@@ -22,6 +22,8 @@ export interface SourcePlan {
   /** The keyset order: cursor columns, then key columns not already in it. */
   order: string[];
   lagMs: number | undefined;
+  /** Column whose value marks a row deleted (soft_delete), always read. */
+  softDelete: string | undefined;
 }
 
 export function planSourceQuery(options: PostgresSourceOptions, schema: string, lagMs: number | undefined): SourcePlan {
@@ -45,10 +47,11 @@ export function planSourceQuery(options: PostgresSourceOptions, schema: string, 
   }
   for (const column of key) quoteIdentifier(column, "key column");
   for (const column of cursor) quoteIdentifier(column, "cursor column");
+  if (options.soft_delete !== undefined) quoteIdentifier(options.soft_delete, "soft_delete column");
   const order = incremental ? [...new Set([...cursor, ...key])] : key;
   let select = "*";
   if (options.columns !== undefined) {
-    select = [...new Set([...options.columns, ...order])].map((column) => quoteIdentifier(column)).join(", ");
+    select = [...new Set([...options.columns, ...order, ...(options.soft_delete === undefined ? [] : [options.soft_delete])])].map((column) => quoteIdentifier(column)).join(", ");
   }
   return {
     incremental,
@@ -60,6 +63,27 @@ export function planSourceQuery(options: PostgresSourceOptions, schema: string, 
     key,
     order,
     lagMs: incremental ? lagMs : undefined,
+    softDelete: options.soft_delete,
+  };
+}
+
+/** How a row's position (the text of its `order` columns) names its message. */
+export interface MessageNaming {
+  /** The key text; JSON of the texts when the key has several columns. */
+  key(position: readonly string[]): string;
+  /** `label:key`, and `label:key:cursor,…` when incremental (a changed row is a new message). */
+  id(key: string, position: readonly string[]): string;
+}
+
+/** The naming of `plan`'s messages, with the column lookups done once rather than per row. */
+export function messageNaming(plan: SourcePlan): MessageNaming {
+  const keyAt = plan.key.map((column) => plan.order.indexOf(column));
+  const cursorAt = plan.cursor.map((column) => plan.order.indexOf(column));
+  const prefix = `${plan.label}:`;
+  const single = keyAt.length === 1 ? (keyAt[0] as number) : -1;
+  return {
+    key: (position) => (single !== -1 ? (position[single] as string) : JSON.stringify(keyAt.map((at) => position[at] as string))),
+    id: plan.incremental ? (key, position) => `${prefix}${key}:${cursorAt.map((at) => position[at] as string).join(",")}` : (key) => prefix + key,
   };
 }
 

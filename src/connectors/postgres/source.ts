@@ -3,12 +3,15 @@ import { configError } from "../../core/errors.js";
 import type { Message } from "../../core/message.js";
 import { durationMs } from "../shared/config-fields.js";
 import { PositionLedger } from "../shared/position-ledger.js";
+import { applySoftDelete } from "../shared/soft-delete.js";
 import type { Batch, Source, SourceContext } from "../types.js";
 import type { PostgresDatabase } from "./database.js";
 import { postgresFailure } from "./postgres-errors.js";
+import { describePostgresSource } from "./source-description.js";
 import type { PostgresSourceOptions } from "./schema.js";
-import { POSITION_ALIAS, pageSql, planSourceQuery, probeSql } from "./source-query.js";
-import type { SourcePlan } from "./source-query.js";
+import { KeysetPages, pageSizeFor } from "./keyset-pages.js";
+import { messageNaming, pageSql, planSourceQuery, probeSql } from "./source-query.js";
+import type { MessageNaming, SourcePlan } from "./source-query.js";
 
 type Row = Record<string, unknown>;
 
@@ -32,8 +35,10 @@ export function createPostgresSource(database: PostgresDatabase, options: Postgr
   const batchSize = options.batch_size ?? ctx.batchSize;
   const pollMs = durationMs(options.poll_interval, 1000);
   const what = `postgres source ${plan.label}`;
+  const naming = messageNaming(plan);
 
   return {
+    describe: () => describePostgresSource(database, plan, options.table !== undefined, what),
     async *batches(signal: AbortSignal): AsyncIterable<Batch> {
       const types = await orderColumnTypes(database, plan, what);
       const firstSql = pageSql(plan, types, false);
@@ -43,13 +48,14 @@ export function createPostgresSource(database: PostgresDatabase, options: Postgr
         if (plan.incremental && position !== undefined) await ctx.checkpoints.set({ columns: plan.order, values: position } satisfies PostgresCursorCheckpoint);
       });
       const lagSeconds = plan.lagMs === undefined ? [] : [plan.lagMs / 1000];
+      const pages = new KeysetPages(database, { firstSql, nextSql, orderColumns: plan.order.length, batchSize, pageSize: pageSizeFor(batchSize), extraParams: lagSeconds });
 
       while (!signal.aborted) {
         const position = ledger.reading;
         let rows: Row[];
+        let positions: string[][];
         try {
-          const result = position === undefined ? await database.query(firstSql, [batchSize, ...lagSeconds]) : await database.query(nextSql, [...position, batchSize, ...lagSeconds]);
-          rows = result.rows;
+          ({ rows, positions } = await pages.read(position));
         } catch (error) {
           throw postgresFailure(error, `${what}: read failed`);
         }
@@ -62,9 +68,11 @@ export function createPostgresSource(database: PostgresDatabase, options: Postgr
           if (!(await pause(pollMs, signal))) return;
           continue;
         }
-        const messages = rows.map((row) => toMessage(plan, row));
-        const settle = ledger.advance((messages[messages.length - 1] as Message).position as ReadPosition);
-        yield { messages, ack: settle.ack, nack: async () => settle.nack() };
+        const messages = rows.map((row, at) => toMessage(plan, naming, row, positions[at] as string[]));
+        const last = (messages[messages.length - 1] as Message).position as ReadPosition;
+        const settle = ledger.advance(last);
+        const checkpoint = plan.incremental && last !== undefined ? ({ columns: plan.order, values: last } satisfies PostgresCursorCheckpoint) : undefined;
+        yield { messages, ack: settle.ack, nack: async () => settle.nack(), ...(checkpoint ? { checkpoint } : {}) };
       }
     },
   };
@@ -109,16 +117,8 @@ async function loadCheckpoint(plan: SourcePlan, ctx: SourceContext): Promise<Rea
   return undefined;
 }
 
-function toMessage(plan: SourcePlan, row: Row): Message<Row> {
-  const position = plan.order.map((_, index) => {
-    const alias = `${POSITION_ALIAS}${index}`;
-    const text = row[alias] as string;
-    delete row[alias];
-    return text;
-  });
-  const keyText = plan.key.map((column) => position[plan.order.indexOf(column)] as string);
-  const key = keyText.length === 1 ? (keyText[0] as string) : JSON.stringify(keyText);
-  const cursorText = plan.cursor.map((column) => position[plan.order.indexOf(column)] as string);
-  const id = plan.incremental ? `${plan.label}:${key}:${cursorText.join(",")}` : `${plan.label}:${key}`;
-  return { id, key, payload: row, headers: {}, metadata: { table: plan.label }, correlationId: id, attempt: 1, position };
+function toMessage(plan: SourcePlan, naming: MessageNaming, row: Row, position: string[]): Message<Row> {
+  const key = naming.key(position);
+  const id = naming.id(key, position);
+  return applySoftDelete({ id, key, payload: row, headers: {}, metadata: { table: plan.label }, correlationId: id, attempt: 1, position }, row, plan.softDelete);
 }

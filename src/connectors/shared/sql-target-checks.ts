@@ -9,10 +9,12 @@ export interface SqlTargetOptions {
   columns?: string[];
 }
 
-/** Config problems of a SQL target: upsert without key, and table, key and column names that are not plain identifiers. */
+/** Config problems of a SQL target: upsert or merge without key, and table, key and column names that are not plain identifiers. */
 export function sqlTargetIssues(options: SqlTargetOptions): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
-  if (options.mode === "upsert" && options.key === undefined) issues.push({ path: ["key"], message: "mode upsert needs key (a PRIMARY KEY or UNIQUE column, or a list of them)" });
+  if ((options.mode === "upsert" || options.mode === "merge") && options.key === undefined) {
+    issues.push({ path: ["key"], message: `mode ${options.mode} needs key (a PRIMARY KEY or UNIQUE column, or a list of them)` });
+  }
   issues.push(...tableNameIssues(options.table, ["table"]));
   issues.push(...identifierIssues(options.key, ["key"], "key column"));
   issues.push(...identifierIssues(options.columns, ["columns"], "column"));

@@ -36,7 +36,7 @@ app_db:
 
 export const sqliteConnector = {
   type: "sqlite",
-  summary: "SQLite database file: incremental keyset-cursor source and transactional insert/upsert sink.",
+  summary: "SQLite database file: incremental keyset-cursor source and transactional insert/upsert/merge/replace sink.",
   config: SqliteConnectionSchema,
   source: SqliteSourceSchema,
   sink: SqliteSinkSchema,
@@ -76,6 +76,7 @@ function checkSource(options: SqliteSourceOptions): ConfigIssue[] {
   issues.push(...identifierIssues(options.columns, ["columns"], "column"));
   issues.push(...identifierIssues(options.key, ["key"], "key column"));
   issues.push(...identifierIssues(options.cursor, ["cursor"], "cursor column"));
+  issues.push(...identifierIssues(options.soft_delete, ["soft_delete"], "soft_delete column"));
   return issues;
 }
 

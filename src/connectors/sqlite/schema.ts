@@ -1,6 +1,7 @@
 import { Type } from "@sinclair/typebox";
 import type { Static } from "@sinclair/typebox";
 import { batchSizeField, durationField } from "../shared/config-fields.js";
+import { schemaChangeField } from "../shared/schema-change.js";
 
 export const SqliteConnectionSchema = Type.Object(
   {
@@ -52,6 +53,13 @@ export const SqliteSourceSchema = Type.Object(
     ),
     batch_size: Type.Optional(batchSizeField()),
     poll_interval: Type.Optional(durationField("With a continuous trigger, how long to wait for new rows once caught up.", "1s")),
+    soft_delete: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          "Column that marks a row deleted (e.g. deleted_at, or a 0/1 flag): a row where it is not NULL and not 0 is emitted with operation delete (the payload is still the full row), so a merge target deletes it. Always read.",
+      }),
+    ),
   },
   {
     additionalProperties: false,
@@ -64,21 +72,24 @@ export const SqliteSinkSchema = Type.Object(
   {
     table: Type.String({ minLength: 1, description: 'Table to write, "table" or "schema.table".' }),
     mode: Type.Optional(
-      Type.Union([Type.Literal("insert"), Type.Literal("upsert")], {
-        description: "insert: plain INSERT. upsert: INSERT … ON CONFLICT (key) DO UPDATE, idempotent on replays. Default: upsert when key is set, else insert.",
+      Type.Union([Type.Literal("insert"), Type.Literal("upsert"), Type.Literal("merge"), Type.Literal("replace")], {
+        description:
+          "insert: plain INSERT. upsert: INSERT … ON CONFLICT (key) DO UPDATE, idempotent on replays. merge: upsert, and a message whose operation is delete (CDC, soft_delete) deletes the row with its key, in the same transaction. replace: each run fills a fresh staging table (<table>__junction_staging, created from the target's own CREATE TABLE; upsert by key when key is set) and swaps it in (drop and rename, one transaction) when the run ends cleanly; a failed or stopped run leaves the target untouched. Needs a run that ends (trigger once or schedule). Insert and upsert fail delete messages. Default: upsert when key is set, else insert.",
       }),
     ),
     key: Type.Optional(
       Type.Union([Type.String({ description: "Key column." }), Type.Array(Type.String({ description: "Key column." }), { minItems: 1 })], {
-        description: "Key column or columns (a PRIMARY KEY or UNIQUE constraint). Required for upsert; duplicates inside one batch collapse to the last.",
+        description: "Key column or columns (a PRIMARY KEY or UNIQUE constraint). Required for upsert and merge; duplicates inside one batch collapse to the last.",
       }),
     ),
     create_table: Type.Optional(
       Type.Boolean({
-        description: "Create the table when missing, with columns inferred from the first batch (INTEGER, REAL, TEXT; objects and arrays as JSON text) and PRIMARY KEY from key.",
+        description:
+          "Create the table when missing: with the source's declared column types when it has them (a database source: exact decimals and date-times as DECIMAL_TEXT(p,s), TIMESTAMPTZ_TEXT… with TEXT affinity, BIGINT, BOOLEAN, BLOB, JSON_TEXT; NOT NULL), else inferred from the first batch (INTEGER, REAL, TEXT; objects and arrays as JSON text); PRIMARY KEY from key (else the source's key).",
         default: false,
       }),
     ),
+    on_schema_change: Type.Optional(schemaChangeField()),
     columns: Type.Optional(
       Type.Array(Type.String({ description: "Column name." }), {
         minItems: 1,

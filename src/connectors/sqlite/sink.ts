@@ -1,15 +1,21 @@
+import { sqliteDatabaseIdentity } from "../../state/sqlite/database-identity.js";
 import type { SqliteStatement } from "../../state/sqlite/sqlite-driver.js";
 import { configError, permanentError, transientError } from "../../core/errors.js";
 import type { Message } from "../../core/message.js";
-import { quoteIdentifier, quoteTableName } from "../shared/sql-identifier.js";
+import { planRowChanges } from "../shared/collapse-by-key.js";
+import { ColocatedCheckpoint } from "../shared/colocated-checkpoint.js";
+import type { KeyDelete, RowChangeOptions } from "../shared/collapse-by-key.js";
+import { parseTableName, quoteIdentifier, quoteTableName } from "../shared/sql-identifier.js";
 import { failAll } from "../types.js";
-import type { MessageFailure, Sink, SinkContext, WriteOutcome } from "../types.js";
+import type { MessageFailure, Sink, SinkContext, SinkRunStart, WriteOptions, WriteOutcome } from "../types.js";
 import type { SqliteDatabase, SqliteHandle } from "./database.js";
+import { deleteByKey, sqliteTableExists } from "./merge-deletes.js";
+import { SqliteReplaceStaging } from "./replace-staging.js";
 import { payloadToRow } from "./row-values.js";
 import type { SqliteValue } from "./row-values.js";
 import type { SqliteSinkOptions } from "./schema.js";
 import { isRowLevelSqliteError, sqliteFailure } from "./sqlite-errors.js";
-import { createTableSql } from "./table-creation.js";
+import { SqliteTargetColumns } from "./target-columns.js";
 
 interface PendingRow {
   index: number;
@@ -20,57 +26,117 @@ interface PendingRow {
 
 const STATEMENT_CACHE_LIMIT = 64;
 
-export function createSqliteSink(database: SqliteDatabase, options: SqliteSinkOptions, _ctx: SinkContext): Sink {
+export function createSqliteSink(database: SqliteDatabase, options: SqliteSinkOptions, ctx: SinkContext): Sink {
   if (database.readonly) {
     throw configError(`sqlite target ${options.table}: the connection is readonly; remove readonly: true to write`, { code: "config.sqlite_sink" });
   }
-  return new SqliteSink(database, options);
+  return new SqliteSink(database, options, ctx.logger, new ColocatedCheckpoint(ctx.sharedCheckpoints, async () => sqliteDatabaseIdentity(database.file)));
 }
 
 class SqliteSink implements Sink {
   readonly #database: SqliteDatabase;
   readonly #label: string;
-  readonly #table: string;
+  /** Quoted table written to: the target, or the staging table while a replace run is open. */
+  #table: string;
+  /** The same, unquoted ("table" or "schema.table"). */
+  #tableName: string;
   readonly #keys: readonly string[];
   readonly #upsert: boolean;
+  readonly #changes: RowChangeOptions;
+  readonly #replace: SqliteReplaceStaging | undefined;
   readonly #createTable: boolean;
   readonly #only: ReadonlySet<string> | undefined;
   readonly #statements = new Map<string, SqliteStatement>();
-  #tableCreated = false;
+  /** Creates the table, applies on_schema_change and converts values by column type. */
+  readonly #target: SqliteTargetColumns;
+  /** Commits the checkpoint with the rows when the file is also the state store's. */
+  readonly #checkpoint: ColocatedCheckpoint;
 
-  constructor(database: SqliteDatabase, options: SqliteSinkOptions) {
+  constructor(database: SqliteDatabase, options: SqliteSinkOptions, logger: SinkContext["logger"], checkpoint: ColocatedCheckpoint) {
     this.#database = database;
+    this.#checkpoint = checkpoint;
     this.#label = options.table;
     this.#table = quoteTableName(options.table);
+    this.#tableName = options.table;
     this.#keys = options.key === undefined ? [] : typeof options.key === "string" ? [options.key] : options.key;
     for (const key of this.#keys) quoteIdentifier(key, "key column");
-    this.#upsert = (options.mode ?? (this.#keys.length > 0 ? "upsert" : "insert")) === "upsert";
-    if (this.#upsert && this.#keys.length === 0) {
-      throw configError(`sqlite target ${options.table}: mode upsert needs key (the column or columns of a PRIMARY KEY or UNIQUE constraint)`, {
+    const mode = options.mode ?? (this.#keys.length > 0 ? "upsert" : "insert");
+    if ((mode === "upsert" || mode === "merge") && this.#keys.length === 0) {
+      throw configError(`sqlite target ${options.table}: mode ${mode} needs key (the column or columns of a PRIMARY KEY or UNIQUE constraint)`, {
         code: "config.sqlite_sink",
       });
     }
+    // replace writes its staging table like upsert when there is a key (a retried batch is harmless), like insert otherwise.
+    this.#upsert = mode !== "insert" && this.#keys.length > 0;
+    this.#changes = { keys: this.#keys, mode, appliesDeletes: this.#upsert && mode !== "upsert", what: `sqlite target ${options.table}`, system: "sqlite" };
+    this.#replace = mode === "replace" ? new SqliteReplaceStaging(parseTableName(options.table), `sqlite target ${options.table}`) : undefined;
     this.#createTable = options.create_table ?? false;
     if (options.columns !== undefined) for (const column of options.columns) quoteIdentifier(column);
     this.#only = options.columns === undefined ? undefined : new Set([...options.columns, ...this.#keys]);
+    this.#target = new SqliteTargetColumns({
+      what: `sqlite target ${options.table}`,
+      keys: this.#keys,
+      createTable: this.#createTable,
+      only: this.#only,
+      policy: options.on_schema_change ?? "fail",
+      logger,
+    });
   }
 
-  async write(messages: Message[], signal: AbortSignal): Promise<WriteOutcome> {
+  /** Start of a run: create the missing table from the source's declared columns, or check the table against them. */
+  async begin(run: SinkRunStart, _signal: AbortSignal): Promise<void> {
+    try {
+      const db = this.#database.open();
+      if (this.#replace !== undefined) this.#openStaging(db, this.#replace);
+      await this.#target.begin(db, this.#tableName, run.schema);
+    } catch (error) {
+      throw sqliteFailure(error, `sqlite target ${this.#label}`);
+    }
+  }
+
+  /** replace: a fresh staging table receives this run's writes. */
+  #openStaging(db: SqliteHandle, replace: SqliteReplaceStaging): void {
+    this.#statements.clear();
+    const targetExists = replace.prepare(db);
+    if (!targetExists && !this.#createTable) {
+      throw configError(`sqlite target ${this.#label}: table ${replace.target} does not exist; create it first or set create_table: true`, { code: "sqlite.no_such_table" });
+    }
+    this.#table = replace.staging;
+    this.#tableName = replace.stagingName;
+  }
+
+  /** replace: the run ended cleanly, the staging table becomes the target. */
+  async complete(_signal: AbortSignal): Promise<void> {
+    if (this.#replace === undefined || this.#table !== this.#replace.staging) return;
+    this.#statements.clear();
+    try {
+      this.#replace.swap(this.#database.open());
+    } catch (error) {
+      throw sqliteFailure(error, `sqlite target ${this.#label}: swapping in ${this.#replace.staging}`);
+    }
+    this.#table = this.#replace.target;
+    this.#tableName = this.#label;
+    this.#target.forget();
+  }
+
+  async write(messages: Message[], signal: AbortSignal, options?: WriteOptions): Promise<WriteOutcome> {
     if (signal.aborted) return failAll(messages, transientError("sqlite write cancelled by shutdown", { code: "sqlite.aborted" }));
-    const failures: MessageFailure[] = [];
-    const rows = this.#rowsOf(messages, failures);
-    if (rows.length === 0) return { failures };
+    const colocated = options?.checkpoint !== undefined && (await this.#checkpoint.colocated());
+    const changes = planRowChanges(messages, this.#changes);
+    const failures: MessageFailure[] = changes.failures;
+    const rows = this.#rowsOf(messages, failures, changes.skipped);
+    const deletes = changes.deletes;
+    if (rows.length === 0 && deletes.length === 0) return { failures: sortByIndex(failures) };
 
     let db: SqliteHandle;
     try {
       db = this.#database.open();
-      if (this.#createTable && !this.#tableCreated) {
-        db.exec(createTableSql(this.#table, rows, this.#keys));
-        this.#tableCreated = true;
-      }
+      // Deletes alone never create the table: with create_table, a missing table has nothing to delete.
+      if (rows.length > 0 || !this.#createTable) await this.#target.prepare(db, this.#tableName, rows, messages);
+      else if (!sqliteTableExists(db, this.#tableName)) return { failures: sortByIndex(failures) };
     } catch (error) {
       const failure = sqliteFailure(error, `sqlite target ${this.#label}`);
-      for (const row of rows) failures.push({ index: row.index, error: failure });
+      for (const row of [...rows, ...deletes]) failures.push({ index: row.index, error: failure });
       return { failures: sortByIndex(failures) };
     }
 
@@ -83,15 +149,25 @@ class SqliteSink implements Sink {
         failures.push({ index: row.index, error: this.#prepareFailure(error, row.columns) });
       }
     }
-    if (prepared.length > 0) failures.push(...this.#writeInTransaction(db, prepared));
-    return { failures: sortByIndex(failures) };
+    if (prepared.length === 0 && deletes.length === 0) return { failures: sortByIndex(failures) };
+    const checkpointed = { done: false };
+    const beforeCommit = (failed: number): void => {
+      if (!colocated || failures.length + failed > 0) return;
+      const statement = this.#checkpoint.statementNow(options);
+      if (statement === undefined) return;
+      db.prepare(statement.sql).run(...(statement.params as SqliteValue[]));
+      checkpointed.done = true;
+    };
+    failures.push(...this.#writeInTransaction(db, prepared, deletes, beforeCommit));
+    return checkpointed.done && failures.length === 0 ? { failures: [], checkpointed: true } : { failures: sortByIndex(failures) };
   }
 
-  /** Converts payloads to rows, reporting bad payloads; duplicate keys collapse to the last copy. */
-  #rowsOf(messages: Message[], failures: MessageFailure[]): PendingRow[] {
+  /** Converts payloads to rows, reporting bad payloads; duplicate keys collapse to the last copy; `skipped` (deletes, superseded rows) are left out. */
+  #rowsOf(messages: Message[], failures: MessageFailure[], skipped: ReadonlySet<number>): PendingRow[] {
     const rows: Array<PendingRow | undefined> = [];
     const byKey = new Map<string, number>();
     messages.forEach((message, index) => {
+      if (skipped.has(index)) return;
       const converted = payloadToRow(message.payload, this.#only);
       if (!converted.ok) {
         failures.push({ index, error: converted.error });
@@ -166,10 +242,11 @@ class SqliteSink implements Sink {
    * One transaction per batch. A constraint or datatype error re-runs the batch row by
    * row under savepoints so only the offending rows fail; anything else fails them all.
    */
-  #writeInTransaction(db: SqliteHandle, rows: PendingRow[]): MessageFailure[] {
+  #writeInTransaction(db: SqliteHandle, rows: PendingRow[], deletes: readonly KeyDelete[], beforeCommit: (failed: number) => void): MessageFailure[] {
     const failures: MessageFailure[] = [];
     try {
       db.exec("BEGIN IMMEDIATE");
+      failures.push(...deleteByKey(db, { table: this.#table, keys: this.#keys, what: `sqlite target ${this.#label}` }, deletes));
       db.exec("SAVEPOINT junction_batch");
       let rowRejected = false;
       try {
@@ -193,12 +270,13 @@ class SqliteSink implements Sink {
         }
       }
       db.exec("RELEASE junction_batch");
+      beforeCommit(failures.length);
       db.exec("COMMIT");
       return failures;
     } catch (error) {
       rollbackQuietly(db);
       const failure = sqliteFailure(error, `sqlite target ${this.#label}`);
-      return rows.map((row) => ({ index: row.index, error: failure }));
+      return [...deletes, ...rows].map((row) => ({ index: row.index, error: failure }));
     }
   }
 }

@@ -21,10 +21,15 @@ export interface SourcePlan {
   nextSql: string;
   key?: string;
   cursor?: string;
+  /** Column whose value marks a row deleted (soft_delete). */
+  softDelete?: string | undefined;
 }
 
-/** Builds the paging SQL for a source; identifiers are validated and quoted, `where` and `query` are trusted config. */
-export function planSourceQuery(options: SqliteSourceOptions): SourcePlan {
+/**
+ * Builds the paging SQL for a source; identifiers are validated and quoted, `where` and `query` are trusted config.
+ * `selectList` replaces the default `*` (or the `columns` option) when the columns are known.
+ */
+export function planSourceQuery(options: SqliteSourceOptions, selectList?: string): SourcePlan {
   if ((options.table === undefined) === (options.query === undefined)) {
     throw configError("sqlite source: set exactly one of table or query", { code: "config.sqlite_source" });
   }
@@ -40,9 +45,11 @@ export function planSourceQuery(options: SqliteSourceOptions): SourcePlan {
   const key = options.key === undefined ? undefined : quoteIdentifier(options.key, "key column");
   const cursor = options.cursor === undefined ? undefined : quoteIdentifier(options.cursor, "cursor column");
   const label = options.table ?? "query";
+  if (options.soft_delete !== undefined) quoteIdentifier(options.soft_delete, "soft_delete column");
+  const softDelete = options.soft_delete;
 
-  let select = "*";
-  if (options.columns !== undefined) {
+  let select = selectList ?? "*";
+  if (selectList === undefined && options.columns !== undefined) {
     const names = new Set(options.columns);
     if (options.key !== undefined) names.add(options.key);
     if (options.cursor !== undefined) names.add(options.cursor);
@@ -61,6 +68,7 @@ export function planSourceQuery(options: SqliteSourceOptions): SourcePlan {
       nextSql: `SELECT ${select} FROM ${from}${filter([...base, `((${cursor} > ?) OR (${cursor} = ? AND ${key} > ?))`])}${order}`,
       key: options.key,
       cursor: options.cursor,
+      softDelete,
     };
   }
   if (key !== undefined) {
@@ -72,6 +80,7 @@ export function planSourceQuery(options: SqliteSourceOptions): SourcePlan {
       firstSql: `SELECT ${select} FROM ${from}${filter(base)}${order}`,
       nextSql: `SELECT ${select} FROM ${from}${filter([...base, `${key} > ?`])}${order}`,
       key: options.key,
+      softDelete,
     };
   }
   const order = ` ORDER BY rowid LIMIT ?`;
@@ -81,6 +90,7 @@ export function planSourceQuery(options: SqliteSourceOptions): SourcePlan {
     label,
     firstSql: `${rowidSelect}${filter(where)}${order}`,
     nextSql: `${rowidSelect}${filter([...where, "rowid > ?"])}${order}`,
+    softDelete,
   };
 }
 

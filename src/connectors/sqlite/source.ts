@@ -4,11 +4,15 @@ import { configError } from "../../core/errors.js";
 import type { Message } from "../../core/message.js";
 import { durationMs } from "../shared/config-fields.js";
 import { PositionLedger } from "../shared/position-ledger.js";
+import { applySoftDelete } from "../shared/soft-delete.js";
 import type { Batch, Source, SourceContext } from "../types.js";
 import type { SqliteDatabase } from "./database.js";
 import type { SqliteSourceOptions } from "./schema.js";
 import { isTransientSqliteError, sqliteFailure } from "./sqlite-errors.js";
 import { ROWID_ALIAS, planSourceQuery } from "./source-query.js";
+import { readSourceColumns, rowReaderFor } from "./source-columns.js";
+import type { SqliteRowReader } from "./source-columns.js";
+import { describeSqliteSource } from "./source-description.js";
 import type { SourcePlan } from "./source-query.js";
 
 type SqlValue = string | number | bigint | Buffer | null;
@@ -23,19 +27,26 @@ export interface SqliteCursorCheckpoint {
 /** Where the next page starts; undefined = from the beginning. */
 type ReadPosition = { cursor: SqlValue; key: SqlValue } | { key: SqlValue } | { rowid: number } | undefined;
 
-export function createSqliteSource(database: SqliteDatabase, options: SqliteSourceOptions, ctx: SourceContext): Source {
+export function createSqliteSource(database: SqliteDatabase, configured: SqliteSourceOptions, ctx: SourceContext): Source {
+  // The soft_delete column is always read, like key and cursor.
+  const options = configured.soft_delete !== undefined && configured.columns !== undefined ? { ...configured, columns: [...configured.columns, configured.soft_delete] } : configured;
   const plan = planSourceQuery(options);
   const batchSize = options.batch_size ?? ctx.batchSize;
   const pollMs = durationMs(options.poll_interval, 1000);
 
   return {
+    describe: async () => describeSqliteSource(database, options, plan),
     async *batches(signal: AbortSignal): AsyncIterable<Batch> {
       const db = database.open();
       let first: SqliteStatement;
       let next: SqliteStatement;
+      // Reads exact values by declared type; undefined when the columns cannot be known (read as they come).
+      let reader: SqliteRowReader | undefined;
       try {
-        first = db.prepare(plan.firstSql);
-        next = db.prepare(plan.nextSql);
+        reader = rowReaderFor(readSourceColumns(db, options));
+        const reading = reader === undefined ? plan : planSourceQuery(options, reader.select);
+        first = db.prepare(reading.firstSql);
+        next = db.prepare(reading.nextSql);
       } catch (error) {
         // A locked database is a passing condition, not a broken query.
         if (isTransientSqliteError(error)) throw sqliteFailure(error, `sqlite source ${plan.label}: preparing the read`);
@@ -66,12 +77,14 @@ export function createSqliteSource(database: SqliteDatabase, options: SqliteSour
           if (!(await pause(pollMs, signal))) return;
           continue;
         }
-        const messages = rows.map((row) => toMessage(plan, row));
-        const settle = ledger.advance((messages[messages.length - 1] as Message<Row>).position as ReadPosition);
+        const messages = rows.map((row) => (reader === undefined ? toMessage(plan, row) : reader.decode(toMessage(plan, reader.restore(row)))));
+        const last = (messages[messages.length - 1] as Message<Row>).position as ReadPosition;
+        const settle = ledger.advance(last);
         yield {
           messages,
           ack: settle.ack,
           nack: async () => settle.nack(),
+          ...(plan.mode === "keyset" && last !== undefined ? { checkpoint: last } : {}),
         };
       }
     },
@@ -122,5 +135,5 @@ function toMessage(plan: SourcePlan, row: Row): Message<Row> {
   }
   const message: Message<Row> = { id, payload: row, headers: {}, metadata: { table: plan.label }, correlationId: id, attempt: 1, position };
   if (key !== undefined) message.key = key;
-  return message;
+  return applySoftDelete(message, row, plan.softDelete);
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, realpathSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { decisionSearchText, decisionSearchWords } from "../decision-search.js";
 import { pendingMigrations } from "../migration.js";
@@ -37,6 +37,7 @@ import type {
   SharedDatabaseCheckpoints,
   StateStore,
 } from "../types.js";
+import { sqliteDatabaseIdentity } from "./database-identity.js";
 import { openSqlite } from "./sqlite-driver.js";
 import type { SqliteConnection, SqliteRunResult, SqliteStatement } from "./sqlite-driver.js";
 import { SQLITE_MIGRATIONS, type SqliteMigration } from "./migrations/index.js";
@@ -442,13 +443,7 @@ function checkpointUpsert(scope: string, value: unknown): { sql: string; params:
 /** The state file is identified by its real path, so a target naming it through a symlink or a relative path still matches. */
 function sqliteSharedCheckpoints(filename: string): SharedDatabaseCheckpoints {
   return {
-    databaseIdentity: async () => {
-      try {
-        return `sqlite:${realpathSync(filename)}`;
-      } catch {
-        return undefined;
-      }
-    },
+    databaseIdentity: async () => sqliteDatabaseIdentity(filename),
     checkpointStatement: checkpointUpsert,
   };
 }

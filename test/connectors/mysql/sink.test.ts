@@ -49,7 +49,7 @@ describe("mysql sink", { skip: await serviceSkipReason("mariadb") }, () => {
       bin: Buffer.from([0, 255, 16, 128, 127]).toString("base64"),
       label: "héllo 😀 世界",
       ratio: 0.1,
-      flag: 1,
+      flag: true,
       day: "2024-02-29",
     });
     assert.equal((payloads[1] as { big: string }).big, "-9223372036854775808");
