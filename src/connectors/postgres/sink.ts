@@ -3,11 +3,13 @@ import type { PoolClient } from "pg";
 import { configError, permanentError, transientError } from "../../core/errors.js";
 import type { JunctionError } from "../../core/errors.js";
 import type { Message } from "../../core/message.js";
+import { POSTGRES_DATABASE_IDENTITY_SQL } from "../../state/postgres/database-identity.js";
 import { planRowChanges } from "../shared/collapse-by-key.js";
+import { ColocatedCheckpoint } from "../shared/colocated-checkpoint.js";
 import type { RowChangeOptions } from "../shared/collapse-by-key.js";
 import { parseTableName, quoteIdentifier } from "../shared/sql-identifier.js";
 import { failAll } from "../types.js";
-import type { MessageFailure, Sink, SinkContext, SinkRunStart, WriteOutcome } from "../types.js";
+import type { MessageFailure, Sink, SinkContext, SinkRunStart, WriteOptions, WriteOutcome } from "../types.js";
 import type { PostgresDatabase } from "./database.js";
 import { deleteByKey } from "./merge-deletes.js";
 import { isRowLevelPostgresError, postgresFailure } from "./postgres-errors.js";
@@ -32,7 +34,11 @@ const TARGET_COLUMNS_SQL = `SELECT a.attname AS name, format_type(a.atttypid, a.
   ORDER BY a.attnum`;
 
 export function createPostgresSink(database: PostgresDatabase, options: PostgresSinkOptions, ctx: SinkContext): Sink {
-  return new PostgresSink(database, options, ctx.logger);
+  const checkpoint = new ColocatedCheckpoint(ctx.sharedCheckpoints, async () => {
+    const result = await database.query<{ identity: string }>(POSTGRES_DATABASE_IDENTITY_SQL);
+    return result.rows[0]?.identity;
+  });
+  return new PostgresSink(database, options, ctx.logger, checkpoint);
 }
 
 class PostgresSink implements Sink {
@@ -53,8 +59,12 @@ class PostgresSink implements Sink {
   /** COPYs each group, straight into the table when it can (see GroupCopier). */
   readonly #copier: GroupCopier;
 
-  constructor(database: PostgresDatabase, options: PostgresSinkOptions, logger: Logger) {
+  /** Commits the checkpoint with the rows when the target database is also the state store's. */
+  readonly #checkpoint: ColocatedCheckpoint;
+
+  constructor(database: PostgresDatabase, options: PostgresSinkOptions, logger: Logger, checkpoint: ColocatedCheckpoint) {
     this.#database = database;
+    this.#checkpoint = checkpoint;
     this.#label = options.table;
     const table = parseTableName(options.table);
     this.#table = `${quoteIdentifier(table.schema ?? database.schema, "schema")}.${quoteIdentifier(table.table, "table")}`;
@@ -115,7 +125,7 @@ class PostgresSink implements Sink {
     this.#columns = undefined;
   }
 
-  async write(messages: Message[], signal: AbortSignal): Promise<WriteOutcome> {
+  async write(messages: Message[], signal: AbortSignal, options?: WriteOptions): Promise<WriteOutcome> {
     if (signal.aborted) return failAll(messages, transientError("postgres write cancelled by shutdown", { code: "postgres.aborted" }));
     const changes = planRowChanges(messages, this.#changes);
     const failures: MessageFailure[] = changes.failures;
@@ -147,8 +157,11 @@ class PostgresSink implements Sink {
       await client.query("BEGIN");
       rejected.push(...(await deleteByKey(client, { table: this.#table, keys: this.#keys, kinds: this.#keys.map((key) => columnKind(columns.get(key) ?? "text")), what: this.#what }, deletes)));
       for (const [number, group] of groups.entries()) rejected.push(...(await this.#writeGroup(client, group, number)));
+      const checkpoint = await this.#checkpoint.statement(options, failures.length + rejected.length);
+      if (checkpoint !== undefined) await client.query(checkpoint.sql, checkpoint.params);
       await client.query("COMMIT");
       failures.push(...rejected);
+      if (checkpoint !== undefined) return { failures: [], checkpointed: true };
     } catch (error) {
       broken = await rollbackQuietly(client, error);
       const failure = postgresFailure(error, this.#what);
