@@ -1,8 +1,7 @@
-import type { Logger } from "pino";
 import { configError } from "../../core/errors.js";
 import type { RecordSchema } from "../record-schema.js";
-import { SchemaChangeGuard, sampleValue } from "../shared/schema-change.js";
-import type { SchemaChangePolicy } from "../shared/schema-change.js";
+import { SchemaChangeGuard, dropFields, sampleValue } from "../shared/schema-change.js";
+import type { TargetColumnsOptions } from "../shared/schema-change.js";
 import type { TableName } from "../shared/sql-identifier.js";
 import type { MysqlDatabase } from "./database.js";
 import { mysqlFlavor, readMysqlColumns } from "./describe.js";
@@ -13,16 +12,7 @@ import type { MysqlFlavor } from "./type-mapping.js";
 import { conversionOf } from "./write-values.js";
 import type { ColumnConversion } from "./write-values.js";
 
-export interface MysqlTargetColumnsOptions {
-  /** "mysql target users", for logs and errors. */
-  what: string;
-  keys: readonly string[];
-  createTable: boolean;
-  /** The `columns` option plus the keys, when set. */
-  only: ReadonlySet<string> | undefined;
-  policy: SchemaChangePolicy;
-  logger: Logger;
-}
+export type MysqlTargetColumnsOptions = TargetColumnsOptions;
 
 /** A row as the sink holds it: field names and values, in the same order. */
 export interface MysqlFieldRow {
@@ -134,15 +124,4 @@ export class MysqlTargetColumns {
 
 function names(columns: readonly MysqlTableColumn[]): Set<string> {
   return new Set(columns.map((column) => column.name.toLowerCase()));
-}
-
-function dropFields(rows: MysqlFieldRow[], dropped: ReadonlySet<string>): void {
-  for (const row of rows) {
-    for (let at = row.columns.length - 1; at >= 0; at--) {
-      if (!dropped.has(row.columns[at] as string)) continue;
-      row.columns.splice(at, 1);
-      row.values.splice(at, 1);
-    }
-  }
-  for (let at = rows.length - 1; at >= 0; at--) if ((rows[at] as MysqlFieldRow).columns.length === 0) rows.splice(at, 1);
 }

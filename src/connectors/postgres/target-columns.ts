@@ -1,22 +1,12 @@
-import type { Logger } from "pino";
 import { configError } from "../../core/errors.js";
 import type { RecordSchema } from "../record-schema.js";
 import { SchemaChangeGuard, sampleValue } from "../shared/schema-change.js";
-import type { SchemaChangePolicy } from "../shared/schema-change.js";
+import type { TargetColumnsOptions } from "../shared/schema-change.js";
 import type { PostgresDatabase } from "./database.js";
 import { createTableSql } from "./table-creation.js";
 import { addTargetColumn, createTargetTable, readTargetColumns } from "./target-table.js";
 
-export interface PostgresTargetColumnsOptions {
-  /** "postgres target users", for logs and errors. */
-  what: string;
-  keys: readonly string[];
-  createTable: boolean;
-  /** The `columns` option plus the keys, when set. */
-  only: ReadonlySet<string> | undefined;
-  policy: SchemaChangePolicy;
-  logger: Logger;
-}
+export type PostgresTargetColumnsOptions = TargetColumnsOptions;
 
 /** A row as the sink holds it: field name → value. */
 export interface FieldRow {

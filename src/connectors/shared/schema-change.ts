@@ -16,6 +16,36 @@ export function schemaChangeField(): TUnion<[TLiteral<"evolve">, TLiteral<"freez
   });
 }
 
+/** How a SQL target creates its table and reacts to new fields; the same for every engine. */
+export interface TargetColumnsOptions {
+  /** "postgres target users", for logs and errors. */
+  what: string;
+  keys: readonly string[];
+  createTable: boolean;
+  /** The `columns` option plus the keys, when set. */
+  only: ReadonlySet<string> | undefined;
+  policy: SchemaChangePolicy;
+  logger: Logger;
+}
+
+/** A row as parallel column and value lists (the mysql and sqlite targets). */
+export interface ColumnValueRow {
+  columns: string[];
+  values: unknown[];
+}
+
+/** freeze: removes the dropped fields from every row, then the rows left with no field at all. */
+export function dropFields<R extends ColumnValueRow>(rows: R[], dropped: ReadonlySet<string>): void {
+  for (const row of rows) {
+    for (let at = row.columns.length - 1; at >= 0; at--) {
+      if (!dropped.has(row.columns[at] as string)) continue;
+      row.columns.splice(at, 1);
+      row.values.splice(at, 1);
+    }
+  }
+  for (let at = rows.length - 1; at >= 0; at--) if ((rows[at] as R).columns.length === 0) rows.splice(at, 1);
+}
+
 export interface SchemaChangeGuardOptions {
   policy: SchemaChangePolicy;
   /** "postgres target users", for logs and errors. */

@@ -1,9 +1,8 @@
-import type { Logger } from "pino";
 import { configError } from "../../core/errors.js";
 import type { Message } from "../../core/message.js";
 import type { RecordSchema } from "../record-schema.js";
-import { SchemaChangeGuard, sampleValue } from "../shared/schema-change.js";
-import type { SchemaChangePolicy } from "../shared/schema-change.js";
+import { SchemaChangeGuard, dropFields, sampleValue } from "../shared/schema-change.js";
+import type { TargetColumnsOptions } from "../shared/schema-change.js";
 import type { SqliteHandle } from "./database.js";
 import type { SqliteValue } from "./row-values.js";
 import { createTableSql } from "./table-creation.js";
@@ -11,16 +10,7 @@ import { addTargetColumn, createTargetTable, readTargetColumns } from "./target-
 import type { SqliteTargetColumn } from "./target-table.js";
 import { portableFromSqlite } from "./type-mapping.js";
 
-export interface SqliteTargetColumnsOptions {
-  /** "sqlite target users", for logs and errors. */
-  what: string;
-  keys: readonly string[];
-  createTable: boolean;
-  /** The `columns` option plus the keys, when set. */
-  only: ReadonlySet<string> | undefined;
-  policy: SchemaChangePolicy;
-  logger: Logger;
-}
+export type SqliteTargetColumnsOptions = TargetColumnsOptions;
 
 /** A row as the sink holds it: field names and bindable values, in the same order. */
 export interface SqliteFieldRow {
@@ -133,16 +123,6 @@ function fieldOf(message: Message | undefined, field: string): unknown {
   return (message?.payload as Record<string, unknown> | undefined)?.[field];
 }
 
-function dropFields(rows: SqliteFieldRow[], dropped: ReadonlySet<string>): void {
-  for (const row of rows) {
-    for (let at = row.columns.length - 1; at >= 0; at--) {
-      if (!dropped.has(row.columns[at] as string)) continue;
-      row.columns.splice(at, 1);
-      row.values.splice(at, 1);
-    }
-  }
-  for (let at = rows.length - 1; at >= 0; at--) if ((rows[at] as SqliteFieldRow).columns.length === 0) rows.splice(at, 1);
-}
 
 /** JSON columns: JSON of the original value; BLOB columns: base64 text decoded to bytes. */
 function convertValues(rows: readonly SqliteFieldRow[], columns: ReadonlyMap<string, SqliteTargetColumn>, messages: readonly Message[]): void {
