@@ -131,7 +131,8 @@ function mayHoldInteger(declared: string): boolean {
 
 function decodeValue(value: unknown, kind: PortableKind): unknown {
   if (value === null || value === undefined) return null;
-  if (Buffer.isBuffer(value)) return value.toString("base64");
+  // better-sqlite3 returns BLOBs as Buffer, node:sqlite as a plain Uint8Array.
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64");
   if (kind === "boolean" && (value === 0 || value === 1)) return value === 1;
   if (kind === "json" && typeof value === "string") {
     try {
