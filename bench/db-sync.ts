@@ -4,16 +4,18 @@
 //       between two PostgreSQL databases (pg-copy-streams);
 //   (b) a naive loop: one autocommitted INSERT … ON CONFLICT DO UPDATE per row, on a
 //       sample of BENCH_NAIVE_ROWS rows, extrapolated as rows/s.
-// Cases: PostgreSQL → PostgreSQL full refresh; PostgreSQL → PostgreSQL incremental upsert of
-// 10 % changed rows; PostgreSQL → MariaDB full refresh; and PostgreSQL → PostgreSQL full
-// refresh of BENCH_RSS_ROWS rows (a larger table, to show that memory stays flat; 0 skips it).
+// Cases: PostgreSQL → PostgreSQL full refresh, into an upsert target and into a replace
+// target (which fills a fresh staging table and swaps it in); PostgreSQL → PostgreSQL
+// incremental upsert of 10 % changed rows; PostgreSQL → MariaDB full refresh; and
+// PostgreSQL → PostgreSQL full refresh of BENCH_RSS_ROWS rows (a larger table, to show
+// that memory stays flat; 0 skips it).
 // Each Junction case runs in a child process on the compiled dist/ (bench/db-sync-child.mjs,
 // plain Node as users run it), so its peak RSS and CPU are its own; dist/ is built first
 // when it is older than src/.
 //
 //   npm run bench:db-sync   (BENCH_ROWS=1000000 BENCH_RSS_ROWS=5000000 BENCH_BATCH=500 BENCH_CONCURRENCY=4 BENCH_NAIVE_ROWS=20000)
 //
-// BENCH_CASES=pg-full,pg-incremental,mysql-full,pg-full-large picks the Junction cases (default
+// BENCH_CASES=pg-full,pg-replace,pg-incremental,mysql-full,pg-full-large picks the Junction cases (default
 // all); BENCH_CHILD_ARGS adds Node options to the Junction child, e.g. "--cpu-prof";
 // BENCH_DIST=<dir> measures another compiled build instead of dist/ (no freshness check).
 //
@@ -35,7 +37,7 @@ const BATCH = Number(process.env.BENCH_BATCH ?? 500);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 const NAIVE_ROWS = Math.min(ROWS, Number(process.env.BENCH_NAIVE_ROWS ?? 20_000));
 const RSS_ROWS = Number(process.env.BENCH_RSS_ROWS ?? 5_000_000);
-const ALL_CASES = ["pg-full", "pg-incremental", "mysql-full", "pg-full-large"] as const;
+const ALL_CASES = ["pg-full", "pg-replace", "pg-incremental", "mysql-full", "pg-full-large"] as const;
 const CASES = (process.env.BENCH_CASES?.split(",") ?? [...ALL_CASES]).filter((kind) => kind !== "pg-full-large" || RSS_ROWS > 0);
 const PG_SERVER = process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432";
 const MYSQL_SERVER = process.env.BENCH_MYSQL_URL ?? "mysql://root@127.0.0.1:3306";
@@ -151,7 +153,7 @@ async function setUp(): Promise<number> {
     return Number(bytes.rows[0].b);
   });
   await withPg(DST_DB, async (client) => {
-    for (const table of ["items", "items_inc", "items_copy", "items_naive", LARGE_TABLE]) await client.query(pgTable(table));
+    for (const table of ["items", "items_inc", "items_replace", "items_copy", "items_naive", LARGE_TABLE]) await client.query(pgTable(table));
   });
   await withMysql(undefined, async (connection) => {
     await connection.query(`CREATE DATABASE ${MYSQL_DB}`);
@@ -234,7 +236,7 @@ async function naiveMysql(): Promise<CaseResult> {
 
 // ---------------------------------------------------------------- Junction cases (child processes)
 
-type JunctionCase = "pg-full" | "pg-incremental" | "mysql-full" | "pg-full-large";
+type JunctionCase = (typeof ALL_CASES)[number];
 
 interface ChildPass {
   label: string;
@@ -249,7 +251,8 @@ function junctionConfig(kind: JunctionCase): string {
   const source = incremental
     ? "{ connection: src, table: items, key: id, cursor: updated_at, mode: incremental }"
     : `{ connection: src, table: ${sourceTable}, key: id, mode: full_refresh }`;
-  const targetTable = incremental ? "items_inc" : sourceTable;
+  const targetTable = incremental ? "items_inc" : kind === "pg-replace" ? "items_replace" : sourceTable;
+  const mode = kind === "pg-replace" ? "replace" : "upsert";
   const dst = kind === "mysql-full" ? `{ type: mysql, url: "${MYSQL_SERVER}/${MYSQL_DB}" }` : `{ type: postgres, url: "${pgUrl(DST_DB)}" }`;
   return `version: 1
 name: bench-db-sync
@@ -261,7 +264,7 @@ connections:
 integrations:
   sync:
     source: ${source}
-    target: { connection: dst, table: ${targetTable}, key: id, mode: upsert }
+    target: { connection: dst, table: ${targetTable}, key: id, mode: ${mode} }
     sync: { trigger: once, batch_size: ${BATCH}, concurrency: ${CONCURRENCY} }
 `;
 }
@@ -270,6 +273,8 @@ function junctionPasses(kind: JunctionCase): ChildPass[] {
   switch (kind) {
     case "pg-full":
       return [{ label: "1. full refresh PG → PG", rows: ROWS }];
+    case "pg-replace":
+      return [{ label: "1b. full refresh PG → PG, target mode: replace", rows: ROWS }];
     case "mysql-full":
       return [{ label: "3. full refresh PG → MariaDB", rows: ROWS }];
     case "pg-full-large":
@@ -318,9 +323,10 @@ function runChild(kind: JunctionCase): Promise<CaseResult[]> {
 /** Newest modification time under `dir` of files whose name ends with `suffix`. */
 function newestMtime(dir: string, suffix: string): number {
   let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile() || !entry.name.endsWith(suffix)) continue;
-    newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(path, suffix));
+    else if (entry.name.endsWith(suffix)) newest = Math.max(newest, statSync(path).mtimeMs);
   }
   return newest;
 }
@@ -349,6 +355,10 @@ async function verify(): Promise<void> {
   if (CASES.includes("pg-full")) {
     const copied = await count(DST_DB, "items");
     if (copied !== ROWS) throw new Error(`full refresh target has ${copied} rows, expected ${ROWS}`);
+  }
+  if (CASES.includes("pg-replace")) {
+    const replaced = await count(DST_DB, "items_replace");
+    if (replaced !== ROWS) throw new Error(`replace target has ${replaced} rows, expected ${ROWS}`);
   }
   if (CASES.includes("pg-incremental")) await same("items", "items_inc");
   if (CASES.includes("pg-full-large")) await same(LARGE_TABLE, LARGE_TABLE);

@@ -17,7 +17,7 @@ import { asList } from "./source-query.js";
 import type { MysqlSinkOptions } from "./schema.js";
 import { MysqlTargetColumns } from "./target-columns.js";
 import { mysqlTableExists } from "./table-exists.js";
-import { payloadFields, toParam } from "./write-values.js";
+import { jsonText, payloadFields, toParam } from "./write-values.js";
 import type { ColumnConversion } from "./write-values.js";
 
 interface PendingRow {
@@ -181,7 +181,7 @@ class MysqlSink implements Sink {
         rows.push(row);
         return;
       }
-      const identity = JSON.stringify(keyValues, (_name, value: unknown) => (typeof value === "bigint" ? value.toString() : value));
+      const identity = jsonText(keyValues);
       const earlier = byKey.get(identity);
       if (earlier !== undefined) rows[earlier] = undefined;
       byKey.set(identity, rows.length);

@@ -1,9 +1,7 @@
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import type { PoolClient } from "pg";
-import { from as copyFrom } from "pg-copy-streams";
 import { quoteIdentifier } from "../shared/sql-identifier.js";
-import { copyTextChunks } from "./copy-text.js";
+import { copyIn } from "./copy-in.js";
+import { copyDataMessages } from "./copy-text.js";
 import { isRowLevelPostgresError, isTransientPostgresError, sqlState } from "./postgres-errors.js";
 
 /** One group of rows on its way into a table, inside the caller's transaction and savepoint. */
@@ -69,9 +67,10 @@ export class GroupCopier {
 
   async write(client: PoolClient, target: GroupCopyTarget, rows: ReadonlyArray<{ values: ReadonlyArray<string | null> }>): Promise<void> {
     const columns = target.columns.map((column) => quoteIdentifier(column)).join(", ");
+    const data = copyDataMessages(rows.map((row) => row.values));
     if (await this.#mayCopyStraight(client, target.table)) {
       try {
-        await copyRows(client, `COPY ${target.table} (${columns}) FROM STDIN`, rows);
+        await copyIn(client, `COPY ${target.table} (${columns}) FROM STDIN`, data);
         return;
       } catch (error) {
         const state = sqlState(error);
@@ -83,7 +82,7 @@ export class GroupCopier {
       }
     }
     await client.query(`CREATE TEMP TABLE ${target.stage} (LIKE ${target.table} INCLUDING DEFAULTS) ON COMMIT DROP`);
-    await copyRows(client, `COPY ${target.stage} (${columns}) FROM STDIN`, rows);
+    await copyIn(client, `COPY ${target.stage} (${columns}) FROM STDIN`, data);
     await client.query(`INSERT INTO ${target.table} (${columns}) SELECT ${columns} FROM ${target.stage}${target.conflict}`);
   }
 
@@ -96,9 +95,4 @@ export class GroupCopier {
     }
     return straight;
   }
-}
-
-/** COPY … FROM STDIN (text format) of `rows`. */
-async function copyRows(client: PoolClient, sql: string, rows: ReadonlyArray<{ values: ReadonlyArray<string | null> }>): Promise<void> {
-  await pipeline(Readable.from(copyTextChunks(rows.map((row) => row.values))), client.query(copyFrom(sql)));
 }

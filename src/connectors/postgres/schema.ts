@@ -111,7 +111,7 @@ export const PostgresSourceSchema = Type.Object(
   },
   {
     additionalProperties: false,
-    description: "Reads rows as messages in keyset pages of batch_size (no OFFSET, bounded memory).",
+    description: "Reads rows as messages in keyset pages (no OFFSET, bounded memory), each read with COPY and handed out batch_size rows at a time.",
   },
 );
 
@@ -137,7 +137,7 @@ export const PostgresSinkSchema = Type.Object(
     ),
     on_schema_change: Type.Optional(schemaChangeField()),
   },
-  { additionalProperties: false, description: "Writes each message payload (a flat object) as one row: one COPY into a staging table and one INSERT … SELECT per batch." },
+  { additionalProperties: false, description: "Writes each message payload (a flat object) as one row: per batch, one COPY into a staging table and one INSERT … SELECT, or one COPY straight into the table while its rows are new to it and the table allows it (no rules, user triggers or GENERATED ALWAYS identity)." },
 );
 
 export type PostgresConnectionConfig = Static<typeof PostgresConnectionSchema>;

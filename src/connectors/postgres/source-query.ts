@@ -1,3 +1,4 @@
+import pg from "pg";
 import { configError } from "../../core/errors.js";
 import { parseTableName, quoteIdentifier } from "../shared/sql-identifier.js";
 import { columnNames } from "./schema.js";
@@ -93,19 +94,36 @@ export function messageNaming(plan: SourcePlan): MessageNaming {
  * Parameters: [...position (when `after`), limit, lag seconds (when lag)].
  */
 export function pageSql(plan: SourcePlan, types: readonly string[], after: boolean): string {
+  let next = 1;
+  const position = after ? plan.order.map(() => `$${next++}`) : undefined;
+  const limit = `$${next++}`;
+  return selectPage(plan, types, position, limit, plan.lagMs === undefined ? undefined : `$${next++}`);
+}
+
+/**
+ * The same page as `COPY (SELECT …) TO STDOUT`, for reading it as text in bulk. COPY takes
+ * no parameters, so the values are written into the SQL: the position as quoted literals
+ * (text the server produced, escaped by node-postgres' escapeLiteral), the limit and the
+ * lag as numbers.
+ */
+export function copyPageSql(plan: SourcePlan, types: readonly string[], position: readonly string[] | undefined, limit: number): string {
+  if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`page limit must be a non-negative integer, got ${limit}`);
+  const lag = plan.lagMs === undefined ? undefined : numberLiteral(plan.lagMs / 1000);
+  return `COPY (${selectPage(plan, types, position?.map((value) => pg.escapeLiteral(value)), String(limit), lag)}) TO STDOUT`;
+}
+
+/** The page's SELECT with `position` (after which to read; none: from the start), `limit` and `lag` given as SQL expressions. */
+function selectPage(plan: SourcePlan, types: readonly string[], position: readonly string[] | undefined, limit: string, lag: string | undefined): string {
   const conditions: string[] = [];
   if (plan.where !== undefined) conditions.push(plan.where);
   for (const column of plan.order) conditions.push(`${quoteIdentifier(column)} IS NOT NULL`);
-  let next = 1;
-  if (after) {
+  if (position !== undefined) {
     const columns = plan.order.map((column) => quoteIdentifier(column));
-    const values = plan.order.map((_, index) => castBack(`$${next + index}`, types[index] as string));
-    next += plan.order.length;
+    const values = position.map((value, index) => castBack(value, types[index] as string));
     conditions.push(columns.length === 1 ? `${columns[0]} > ${values[0]}` : `(${columns.join(", ")}) > (${values.join(", ")})`);
   }
-  const limit = `$${next++}`;
-  if (plan.lagMs !== undefined) {
-    conditions.push(`${quoteIdentifier(plan.cursor[0] as string)} <= now() - make_interval(secs => $${next++}::double precision)`);
+  if (lag !== undefined) {
+    conditions.push(`${quoteIdentifier(plan.cursor[0] as string)} <= now() - make_interval(secs => ${lag}::double precision)`);
   }
   const positions = plan.order.map((column, index) => `${quoteIdentifier(column)}::text AS "${POSITION_ALIAS}${index}"`);
   const where = conditions.length === 0 ? "" : ` WHERE ${conditions.join(" AND ")}`;
@@ -113,9 +131,14 @@ export function pageSql(plan: SourcePlan, types: readonly string[], after: boole
   return `SELECT ${plan.select}, ${positions.join(", ")} FROM ${plan.from}${where} ORDER BY ${order} LIMIT ${limit}`;
 }
 
-/** `$n` cast to `type`; `type` comes from the server's format_type, never from config. */
-function castBack(parameter: string, type: string): string {
-  return `${parameter}::${type}`;
+/** `value` (a parameter or a literal) cast to `type`; `type` comes from the server's format_type, never from config. */
+function castBack(value: string, type: string): string {
+  return `${value}::${type}`;
+}
+
+function numberLiteral(value: number): string {
+  if (!Number.isFinite(value)) throw new RangeError(`not a finite number: ${value}`);
+  return String(value);
 }
 
 /** Asks the server for the type of each `order` column, reading no row; a wrong name or table fails here. */

@@ -10,7 +10,7 @@ import { postgresFailure } from "./postgres-errors.js";
 import { describePostgresSource } from "./source-description.js";
 import type { PostgresSourceOptions } from "./schema.js";
 import { KeysetPages, pageSizeFor } from "./keyset-pages.js";
-import { messageNaming, pageSql, planSourceQuery, probeSql } from "./source-query.js";
+import { messageNaming, planSourceQuery, probeSql } from "./source-query.js";
 import type { MessageNaming, SourcePlan } from "./source-query.js";
 
 type Row = Record<string, unknown>;
@@ -41,14 +41,11 @@ export function createPostgresSource(database: PostgresDatabase, options: Postgr
     describe: () => describePostgresSource(database, plan, options.table !== undefined, what),
     async *batches(signal: AbortSignal): AsyncIterable<Batch> {
       const types = await orderColumnTypes(database, plan, what);
-      const firstSql = pageSql(plan, types, false);
-      const nextSql = pageSql(plan, types, true);
       const start = plan.incremental ? await loadCheckpoint(plan, ctx) : undefined;
       const ledger = new PositionLedger<ReadPosition>(start, async (position) => {
         if (plan.incremental && position !== undefined) await ctx.checkpoints.set({ columns: plan.order, values: position } satisfies PostgresCursorCheckpoint);
       });
-      const lagSeconds = plan.lagMs === undefined ? [] : [plan.lagMs / 1000];
-      const pages = new KeysetPages(database, { firstSql, nextSql, orderColumns: plan.order.length, batchSize, pageSize: pageSizeFor(batchSize), extraParams: lagSeconds });
+      const pages = new KeysetPages(database, { plan, types, batchSize, pageSize: pageSizeFor(batchSize) });
 
       while (!signal.aborted) {
         const position = ledger.reading;
