@@ -1,6 +1,7 @@
 import type { Sink, WriteOptions, WriteOutcome } from "../connectors/types.js";
 import { sleep } from "../core/abort.js";
 import { JunctionError, errorKind } from "../core/errors.js";
+import { withAttempt } from "../core/message.js";
 import type { Message } from "../core/message.js";
 import type { RetryConfig } from "../config/model.js";
 import { backoffDelay, withRetryAfter } from "../resilience/backoff.js";
@@ -116,8 +117,4 @@ export class SinkWriter {
   #call(messages: Message[], abort: AbortSignal, options: WriteOptions | undefined): Promise<WriteOutcome> {
     return this.call.execute(({ signal }) => this.sink.write(messages, signal, options), abort);
   }
-}
-
-function withAttempt(message: Message, attempt: number): Message {
-  return { ...message, attempt };
 }

@@ -21,6 +21,9 @@ export class SizeEstimator {
   }
 
   estimate(message: Message): number {
+    // Before the payload: reading a lazily decoded payload would decode it (createVerbatimMessage).
+    const verbatim = message.verbatim;
+    if (verbatim !== undefined) return verbatim.text.length;
     const payload = message.payload;
     if (typeof payload === "string") return payload.length;
     if (payload instanceof Uint8Array) return payload.byteLength;

@@ -1,13 +1,8 @@
 /**
- * Decodes `COPY … TO STDOUT` text output into payload objects and positions, the way
- * node-postgres turns DataRow messages into rows: every column's text goes through the
- * type parser node-postgres would use for its type (value-parsers.ts), so the values are
- * the same; only the transport differs. COPY writes each value with its type's output
- * function, as a text-format result does, tab-separated, one row a line, SQL NULL as
- * `\N`, and backslash, newline, carriage return, tab (and \b, \f, \v) escaped.
+ * Reading `COPY … TO STDOUT` text output: lines, their positions, and payload objects.
  *
  * Chunks are decoded a run of whole lines at a time (one UTF-8 decode per chunk instead of
- * one per value) and split with indexOf; a row with a backslash takes the unescaping path.
+ * one per value) and split with indexOf; a value with a backslash takes the unescaping path.
  */
 
 type Row = Record<string, unknown>;
@@ -23,9 +18,11 @@ export interface CopyColumns {
   positionColumns: number;
 }
 
-/** Rows and their positions, as the source hands them out. */
-export interface DecodedRows {
-  rows: Row[];
+/** The lines of a page and their positions, as the source hands them out. */
+export interface CopyPage {
+  /** Each row's payload columns as COPY wrote them: one line without its newline and without the position columns. */
+  lines: string[];
+  /** For each row, the text of its position columns. */
   positions: string[][];
 }
 
@@ -41,12 +38,15 @@ const TAB = "\t";
 const NEWLINE = 0x0a;
 const BACKSLASH = "\\";
 
+/**
+ * Splits COPY output into lines and reads each line's position columns; the payload
+ * columns stay text until someone asks for them (CopyRowParser), so a row that goes
+ * straight into another PostgreSQL table is never decoded at all.
+ */
 export class CopyTextRowDecoder {
-  readonly #columns: CopyColumns;
+  readonly #positionColumns: number;
   readonly #width: number;
-  /** Every payload starts as a copy of one template, so all share one shape (as node-postgres' rows do). */
-  readonly #template: Row;
-  readonly #rows: Row[] = [];
+  readonly #lines: string[] = [];
   readonly #positions: string[][] = [];
   /** Bytes of an unfinished line, kept for the next chunk. */
   #rest: Buffer | undefined;
@@ -55,11 +55,8 @@ export class CopyTextRowDecoder {
   #failed = false;
 
   constructor(columns: CopyColumns) {
-    this.#columns = columns;
+    this.#positionColumns = columns.positionColumns;
     this.#width = columns.names.length + columns.positionColumns;
-    const template: Row = Object.create(null) as Row;
-    for (const name of columns.names) template[name] = null;
-    this.#template = { ...template };
   }
 
   /**
@@ -86,62 +83,109 @@ export class CopyTextRowDecoder {
     }
     this.#rest = lastLine + 1 < data.length ? data.subarray(lastLine + 1) : undefined;
     // A newline byte never occurs inside a multi-byte UTF-8 sequence, so the cut is safe.
-    this.#decodeLines(data.toString("utf8", 0, lastLine + 1));
+    this.#splitLines(data.toString("utf8", 0, lastLine + 1));
   }
 
-  /** The rows decoded; throws the first decoding failure, or when the output ended inside a line. */
-  end(): DecodedRows {
+  /** The lines read; throws the first decoding failure, or when the output ended inside a line. */
+  end(): CopyPage {
     if (this.#failed) throw this.#failure;
     if (this.#rest !== undefined) throw new Error(`COPY output ended inside a row (${this.#rest.length} bytes without a newline)`);
-    return { rows: this.#rows, positions: this.#positions };
+    return { lines: this.#lines, positions: this.#positions };
   }
 
-  #decodeLines(text: string): void {
+  #splitLines(text: string): void {
     let start = 0;
     while (start < text.length) {
       const end = text.indexOf("\n", start);
-      const backslash = text.indexOf(BACKSLASH, start);
-      if (backslash !== -1 && backslash < end) this.#addFields(splitEscaped(text.slice(start, end), this.#width));
-      else this.#addLine(text, start, end);
+      this.#addLine(text, start, end);
       start = end + 1;
     }
   }
 
-  /** A line without any backslash: no NULL and nothing to unescape. */
+  /** Counts the line's columns (a tab inside a value is escaped) and cuts off the position columns. */
   #addLine(text: string, start: number, end: number): void {
-    const { names, parsers } = this.#columns;
-    const row: Row = { ...this.#template };
-    const position = new Array<string>(this.#columns.positionColumns);
-    const last = this.#width - 1;
-    let from = start;
-    for (let column = 0; column <= last; column++) {
-      let to = text.indexOf(TAB, from);
-      if (to === -1 || to > end) {
-        if (column !== last) throw new CopyColumnsChanged(this.#width, column + 1);
-        to = end;
-      } else if (column === last) {
-        throw new CopyColumnsChanged(this.#width, this.#width + 1);
-      }
-      const value = text.slice(from, to);
-      if (column < names.length) row[names[column] as string] = (parsers[column] as TextParser)(value);
-      else position[column - names.length] = value;
-      from = to + 1;
+    const tabs = this.#width - 1;
+    const payloadTabs = tabs - this.#positionColumns;
+    let payloadEnd = end;
+    let found = 0;
+    for (let at = text.indexOf(TAB, start); at !== -1 && at < end; at = text.indexOf(TAB, at + 1)) {
+      if (found === payloadTabs) payloadEnd = at;
+      found++;
     }
-    this.#rows.push(row);
+    if (found !== tabs) throw new CopyColumnsChanged(this.#width, found + 1);
+    const position = this.#positionColumns === 0 ? [] : text.slice(payloadEnd + 1, end).split(TAB);
+    for (let at = 0; at < position.length; at++) {
+      const value = position[at] as string;
+      // Position columns are order columns, which the page query reads only where NOT NULL.
+      if (value.includes(BACKSLASH)) position[at] = unescapeCopyText(value);
+    }
+    this.#lines.push(text.slice(start, payloadEnd));
     this.#positions.push(position);
   }
+}
 
-  #addFields(fields: ReadonlyArray<string | null>): void {
-    const { names, parsers } = this.#columns;
-    const row: Row = { ...this.#template };
-    for (let column = 0; column < names.length; column++) {
-      const value = fields[column] as string | null;
-      row[names[column] as string] = value === null ? null : (parsers[column] as TextParser)(value);
-    }
-    // Position columns are order columns, which the page query reads only where NOT NULL.
-    this.#rows.push(row);
-    this.#positions.push(fields.slice(names.length) as string[]);
+/**
+ * Turns a page's payload lines into payload objects the way node-postgres turns DataRow
+ * messages into rows: every column's text goes through the type parser node-postgres would
+ * use for its type (value-parsers.ts), so the values are the same; only the transport
+ * differs. COPY writes each value with its type's output function, as a text-format result
+ * does: tab-separated, SQL NULL as `\N`, and backslash, newline, carriage return, tab (and
+ * \b, \f, \v) escaped.
+ */
+export class CopyRowParser {
+  readonly #names: readonly string[];
+  readonly #parsers: readonly TextParser[];
+  /** Every payload starts as a copy of one template, so all share one shape (as node-postgres' rows do). */
+  readonly #template: Row;
+
+  constructor(columns: Pick<CopyColumns, "names" | "parsers">) {
+    this.#names = columns.names;
+    this.#parsers = columns.parsers;
+    const template: Row = Object.create(null) as Row;
+    for (const name of columns.names) template[name] = null;
+    this.#template = { ...template };
   }
+
+  parse(line: string): Row {
+    const names = this.#names;
+    const parsers = this.#parsers;
+    const row: Row = { ...this.#template };
+    if (line.includes(BACKSLASH)) {
+      const fields = splitEscaped(line, names.length);
+      for (let column = 0; column < names.length; column++) {
+        const value = fields[column] as string | null;
+        row[names[column] as string] = value === null ? null : (parsers[column] as TextParser)(value);
+      }
+      return row;
+    }
+    // No backslash: no NULL and nothing to unescape.
+    let from = 0;
+    for (let column = 0; column < names.length; column++) {
+      let to = line.indexOf(TAB, from);
+      if (to === -1) to = line.length;
+      row[names[column] as string] = (parsers[column] as TextParser)(line.slice(from, to));
+      from = to + 1;
+    }
+    return row;
+  }
+}
+
+/** The fields of a COPY text line, unescaped, SQL NULL as null. */
+export function copyTextFields(line: string, width: number): Array<string | null> {
+  return line.includes(BACKSLASH) ? splitEscaped(line, width) : line.split(TAB);
+}
+
+/** Field `column` of a COPY text line, unescaped, SQL NULL as null. */
+export function copyTextField(line: string, column: number): string | null {
+  let from = 0;
+  for (let at = 0; at < column; at++) {
+    from = line.indexOf(TAB, from) + 1;
+    if (from === 0) return null;
+  }
+  const to = line.indexOf(TAB, from);
+  const value = to === -1 ? line.slice(from) : line.slice(from, to);
+  if (value === "\\N") return null;
+  return value.includes(BACKSLASH) ? unescapeCopyText(value) : value;
 }
 
 /** Splits a line that has backslashes into unescaped fields (`\N` alone is NULL). */

@@ -17,26 +17,28 @@ export function escapeCopyText(value: string): string {
   return NEEDS_ESCAPE.test(value) ? value.replace(ESCAPED, (char) => ESCAPES[char] as string) : value;
 }
 
-/** One row in COPY text, newline included. */
+/** One row in COPY text, without its newline. */
 export function copyTextLine(values: ReadonlyArray<string | null>): string {
   let line = "";
-  for (let at = 0; at < values.length; at++) {
-    const value = values[at] as string | null;
-    if (at > 0) line += "\t";
-    line += value === null ? "\\N" : escapeCopyText(value);
-  }
-  return `${line}\n`;
+  for (let at = 0; at < values.length; at++) line = appendCopyValue(line, at, values[at] as string | null);
+  return line;
+}
+
+/** `line` followed by value number `at` of a row (a tab before all but the first; null is SQL NULL). */
+export function appendCopyValue(line: string, at: number, value: string | null): string {
+  const text = value === null ? "\\N" : escapeCopyText(value);
+  return at === 0 ? text : `${line}\t${text}`;
 }
 
 /**
- * The COPY text of `rows` as CopyData messages ('d', length, data), each a header buffer
- * followed by its data, of about `chunkChars` characters of text each.
+ * COPY text lines (each without its newline) as CopyData messages ('d', length, data),
+ * each a header buffer followed by its data, of about `chunkChars` characters of text each.
  */
-export function copyDataMessages(rows: Iterable<ReadonlyArray<string | null>>, chunkChars = 64 * 1024): Buffer[] {
+export function copyDataMessages(lines: Iterable<string>, chunkChars = 64 * 1024): Buffer[] {
   const messages: Buffer[] = [];
   let text = "";
-  for (const values of rows) {
-    text += copyTextLine(values);
+  for (const line of lines) {
+    text += `${line}\n`;
     if (text.length >= chunkChars) {
       pushMessage(messages, text);
       text = "";

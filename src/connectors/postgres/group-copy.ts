@@ -2,6 +2,7 @@ import type { PoolClient } from "pg";
 import { quoteIdentifier } from "../shared/sql-identifier.js";
 import { copyIn } from "./copy-in.js";
 import { copyDataMessages } from "./copy-text.js";
+import { DeferredStatements } from "./deferred-statements.js";
 import { isRowLevelPostgresError, isTransientPostgresError, sqlState } from "./postgres-errors.js";
 
 /** One group of rows on its way into a table, inside the caller's transaction and savepoint. */
@@ -65,12 +66,16 @@ export class GroupCopier {
     this.#upsert = upsert;
   }
 
-  async write(client: PoolClient, target: GroupCopyTarget, rows: ReadonlyArray<{ values: ReadonlyArray<string | null> }>): Promise<void> {
+  /**
+   * Writes `rows`, each one line of COPY text without its newline. The statements pending
+   * in `deferred` (the caller's BEGIN and savepoint) go out in the same Query as the COPY.
+   */
+  async write(client: PoolClient, target: GroupCopyTarget, rows: ReadonlyArray<{ line: string }>, deferred = new DeferredStatements()): Promise<void> {
     const columns = target.columns.map((column) => quoteIdentifier(column)).join(", ");
-    const data = copyDataMessages(rows.map((row) => row.values));
+    const data = copyDataMessages(rows.map((row) => row.line));
     if (await this.#mayCopyStraight(client, target.table)) {
       try {
-        await copyIn(client, `COPY ${target.table} (${columns}) FROM STDIN`, data);
+        await copyIn(client, deferred.lead(`COPY ${target.table} (${columns}) FROM STDIN`), data);
         return;
       } catch (error) {
         const state = sqlState(error);
@@ -81,9 +86,10 @@ export class GroupCopier {
         this.#straight.set(target.table, false);
       }
     }
-    await client.query(`CREATE TEMP TABLE ${target.stage} (LIKE ${target.table} INCLUDING DEFAULTS) ON COMMIT DROP`);
-    await copyIn(client, `COPY ${target.stage} (${columns}) FROM STDIN`, data);
-    await client.query(`INSERT INTO ${target.table} (${columns}) SELECT ${columns} FROM ${target.stage}${target.conflict}`);
+    // One Query: the server runs the INSERT once the COPY's data is in, and stops at the first error.
+    deferred.add(`CREATE TEMP TABLE ${target.stage} (LIKE ${target.table} INCLUDING DEFAULTS) ON COMMIT DROP`);
+    const insert = `INSERT INTO ${target.table} (${columns}) SELECT ${columns} FROM ${target.stage}${target.conflict}`;
+    await copyIn(client, `${deferred.lead(`COPY ${target.stage} (${columns}) FROM STDIN`)}; ${insert}`, data);
   }
 
   async #mayCopyStraight(client: PoolClient, table: string): Promise<boolean> {

@@ -1,23 +1,32 @@
 import type { PoolClient } from "pg";
 import { to as copyTo } from "pg-copy-streams";
-import { CopyColumnsChanged, CopyTextRowDecoder } from "./copy-text-rows.js";
+import type { VerbatimColumns } from "../../core/message.js";
+import { CopyColumnsChanged, CopyRowParser, CopyTextRowDecoder } from "./copy-text-rows.js";
 import type { CopyColumns, TextParser } from "./copy-text-rows.js";
 import type { PostgresDatabase } from "./database.js";
 import { copyPageSql, pageSql } from "./source-query.js";
 import type { SourcePlan } from "./source-query.js";
 import { junctionTypes } from "./value-parsers.js";
 
-type Row = Record<string, unknown>;
-
 /** Text of the `order` columns of a row: the keyset position right after it; undefined = the beginning. */
 export type ReadPosition = string[] | undefined;
 
+/** The payload columns of a page: described once, shared by every row read with them. */
+export interface PageColumns extends CopyColumns {
+  /** Names and SQL types (format_type), for targets that take the lines as they are. */
+  verbatim: VerbatimColumns;
+  /** Turns a line into the payload object node-postgres would have returned. */
+  parser: CopyRowParser;
+}
+
 /** Rows read from the source, each with its position. */
 export interface SourceRows {
-  /** The rows' columns, without the position copies. */
-  rows: Row[];
+  /** Each row's payload columns as COPY text (see CopyPage). */
+  lines: string[];
   /** For each row, the text of its `order` columns. */
   positions: string[][];
+  /** The columns of the lines; undefined only when there are none. */
+  columns: PageColumns | undefined;
 }
 
 export interface KeysetPagesOptions {
@@ -41,7 +50,11 @@ export function pageSizeFor(batchSize: number): number {
   return batchSize * Math.max(1, Math.ceil(500 / batchSize));
 }
 
-const NO_ROWS: SourceRows = Object.freeze({ rows: [], positions: [] }) as unknown as SourceRows;
+/** format_type of each (type oid, type modifier), in order: a table column's modifier keeps e.g. numeric(12,2). */
+const FORMAT_TYPES_SQL = `SELECT format_type(t.oid, t.mod) AS type
+  FROM unnest($1::oid[], $2::int[]) WITH ORDINALITY AS t(oid, mod, n) ORDER BY t.n`;
+
+const NO_ROWS: SourceRows = Object.freeze({ lines: [], positions: [], columns: undefined }) as unknown as SourceRows;
 
 /**
  * Reads a keyset-ordered table in pages of `pageSize` rows and hands them out `batchSize`
@@ -52,9 +65,11 @@ const NO_ROWS: SourceRows = Object.freeze({ rows: [], positions: [] }) as unknow
  * `position` is where the last batch handed out ended; any other position (a nacked batch
  * rewound the source) drops what was read ahead and starts over from there.
  *
- * A page is read with `COPY (SELECT …) TO STDOUT` and decoded here (CopyTextRowDecoder)
- * with the type parsers node-postgres would apply: the same values, for about a fifth of
- * the CPU of node-postgres' row parsing, which was the largest cost of a sync. COPY
+ * A page is read with `COPY (SELECT …) TO STDOUT` and split into lines here
+ * (CopyTextRowDecoder); a line becomes a payload only when something reads it, with the
+ * type parsers node-postgres would apply (CopyRowParser): the same values, for about a
+ * fifth of the CPU of node-postgres' row parsing, and none at all for a row that a
+ * PostgreSQL target copies as it is. COPY
  * output carries no column names or types, so the page's SELECT is described once (LIMIT
  * 0) and again if the number of columns changes.
  */
@@ -73,7 +88,7 @@ export class KeysetPages {
   /** The page after `#page`, being read. */
   #ahead: Promise<SourceRows> | undefined;
   /** The page's columns, described on the first read. */
-  #columns: CopyColumns | undefined;
+  #columns: PageColumns | undefined;
 
   constructor(database: PostgresDatabase, options: KeysetPagesOptions) {
     if (options.pageSize < options.batchSize) throw new RangeError("pageSize must be at least batchSize");
@@ -84,7 +99,7 @@ export class KeysetPages {
   /** Up to batchSize rows after `position`; none when the table has no more (yet: a later read queries again). */
   async read(position: ReadPosition): Promise<SourceRows> {
     if (!this.#valid || !samePosition(position, this.#next)) this.#restart(position);
-    if (this.#taken === this.#page.rows.length) {
+    if (this.#taken === this.#page.lines.length) {
       const pending = this.#ahead;
       if (pending === undefined && this.#last) {
         this.#valid = false;
@@ -94,19 +109,19 @@ export class KeysetPages {
       const page = await (pending ?? this.#query(position));
       this.#page = page;
       this.#taken = 0;
-      this.#last = page.rows.length < this.#options.pageSize;
-      if (page.rows.length === 0) {
+      this.#last = page.lines.length < this.#options.pageSize;
+      if (page.lines.length === 0) {
         this.#valid = false;
         return NO_ROWS;
       }
-      if (!this.#last) this.#ahead = handled(this.#query(page.positions[page.rows.length - 1]));
+      if (!this.#last) this.#ahead = handled(this.#query(page.positions[page.lines.length - 1]));
     }
     const from = this.#taken;
-    const to = Math.min(from + this.#options.batchSize, this.#page.rows.length);
+    const to = Math.min(from + this.#options.batchSize, this.#page.lines.length);
     this.#taken = to;
     this.#next = this.#page.positions[to - 1];
-    if (from === 0 && to === this.#page.rows.length) return this.#page;
-    return { rows: this.#page.rows.slice(from, to), positions: this.#page.positions.slice(from, to) };
+    if (from === 0 && to === this.#page.lines.length) return this.#page;
+    return { lines: this.#page.lines.slice(from, to), positions: this.#page.positions.slice(from, to), columns: this.#page.columns };
   }
 
   #restart(position: ReadPosition): void {
@@ -147,7 +162,7 @@ export class KeysetPages {
     }
   }
 
-  async #copyPage(client: PoolClient, columns: CopyColumns, position: ReadPosition): Promise<SourceRows> {
+  async #copyPage(client: PoolClient, columns: PageColumns, position: ReadPosition): Promise<SourceRows> {
     const { plan, types, pageSize } = this.#options;
     const decoder = new CopyTextRowDecoder(columns);
     const stream = client.query(copyTo(copyPageSql(plan, types, position, pageSize)));
@@ -155,20 +170,25 @@ export class KeysetPages {
     // the loop (the connection failing between CopyDone and ReadyForQuery) from being uncaught.
     stream.on("error", () => undefined);
     for await (const chunk of stream) decoder.push(chunk as Buffer);
-    return decoder.end();
+    return { ...decoder.end(), columns };
   }
 
-  /** Names and type parsers of the page's columns, from the page's SELECT with LIMIT 0. */
-  async #describe(client: PoolClient): Promise<CopyColumns> {
+  /** Names, types and type parsers of the page's columns, from the page's SELECT with LIMIT 0. */
+  async #describe(client: PoolClient): Promise<PageColumns> {
     const { plan, types } = this.#options;
     const lag = plan.lagMs === undefined ? [] : [plan.lagMs / 1000];
     const result = await client.query({ text: pageSql(plan, types, false), values: [0, ...lag], rowMode: "array" });
     const payload = result.fields.slice(0, result.fields.length - plan.order.length);
+    const names = payload.map((field) => field.name);
+    // The pool's own parsers (database.ts sets types: junctionTypes), as node-postgres would apply them.
+    const parsers = payload.map((field) => junctionTypes.getTypeParser(field.dataTypeID, "text") as TextParser);
+    const typeNames = await client.query<{ type: string }>(FORMAT_TYPES_SQL, [payload.map((field) => field.dataTypeID), payload.map((field) => field.dataTypeModifier)]);
     return {
-      names: payload.map((field) => field.name),
-      // The pool's own parsers (database.ts sets types: junctionTypes), as node-postgres would apply them.
-      parsers: payload.map((field) => junctionTypes.getTypeParser(field.dataTypeID, "text") as TextParser),
+      names,
+      parsers,
       positionColumns: plan.order.length,
+      verbatim: { names, types: typeNames.rows.map((row) => row.type) },
+      parser: new CopyRowParser({ names, parsers }),
     };
   }
 }

@@ -1,4 +1,5 @@
 import type { MessageFailure } from "../types.js";
+import { appendCopyValue } from "./copy-text.js";
 import { RowFields } from "./row-fields.js";
 import type { FieldShape } from "./row-fields.js";
 import { columnKind, toPostgresText } from "./row-values.js";
@@ -10,10 +11,16 @@ export interface FieldsRow {
   fields: ReadonlyMap<string, unknown>;
 }
 
-/** Rows with the same set of columns (in the order of the group's first row), values as PostgreSQL text. */
+/** A row on its way into a COPY: the index of its message and its values as one line of COPY text, without the newline. */
+export interface CopyLineRow {
+  index: number;
+  line: string;
+}
+
+/** Rows with the same set of columns (in the order of the group's first row). */
 export interface RowGroup {
-  columns: string[];
-  rows: Array<{ index: number; values: Array<string | null> }>;
+  columns: readonly string[];
+  rows: CopyLineRow[];
 }
 
 interface GroupState {
@@ -27,7 +34,8 @@ interface ShapeState extends GroupState {
 }
 
 /**
- * Groups rows by their set of columns and converts their values to PostgreSQL text. A
+ * Groups rows by their set of columns and converts their values to PostgreSQL text, as
+ * lines of COPY text. A
  * field the table lacks fails its row with `unknownColumn(name)`.
  *
  * Rows of one table nearly always share one shape, so the work per shape (checking the
@@ -75,17 +83,18 @@ export function groupRows(
         continue;
       }
       const { kinds, positions } = state;
-      const values = new Array<string | null>(kinds.length);
-      for (let at = 0; at < kinds.length; at++) values[at] = toPostgresText(shapeValues[positions[at] as number], kinds[at] as ColumnKind);
-      state.group.rows.push({ index: row.index, values });
+      let line = "";
+      for (let at = 0; at < kinds.length; at++) line = appendCopyValue(line, at, toPostgresText(shapeValues[positions[at] as number], kinds[at] as ColumnKind));
+      state.group.rows.push({ index: row.index, line });
       continue;
     }
     const state = groupFor([...fields.keys()], row.index);
     if (state === undefined) continue;
     const { group, kinds } = state;
-    const values = new Array<string | null>(kinds.length);
-    for (let at = 0; at < kinds.length; at++) values[at] = toPostgresText(fields.get(group.columns[at] as string), kinds[at] as ColumnKind);
-    group.rows.push({ index: row.index, values });
+    let line = "";
+    for (let at = 0; at < kinds.length; at++) line = appendCopyValue(line, at, toPostgresText(fields.get(group.columns[at] as string), kinds[at] as ColumnKind));
+    group.rows.push({ index: row.index, line });
   }
   return [...groups.values()].map((state) => state.group);
 }
+

@@ -49,11 +49,12 @@ export function keyIdentity(keyText: ReadonlyArray<string | null>): string {
 }
 
 /** How a JavaScript value becomes the text PostgreSQL parses for a column of a given type. */
-export type ColumnKind = "json" | "bytea" | "other";
+export type ColumnKind = "json" | "bytea" | "array" | "other";
 
 export function columnKind(sqlType: string): ColumnKind {
   if (sqlType === "json" || sqlType === "jsonb") return "json";
   if (sqlType === "bytea") return "bytea";
+  if (sqlType.endsWith("[]")) return "array";
   return "other";
 }
 
@@ -70,6 +71,7 @@ export function toPostgresText(value: unknown, kind: ColumnKind): string | null 
     if (value instanceof Uint8Array) return `\\x${Buffer.from(value).toString("hex")}`;
     if (typeof value === "string") return `\\x${Buffer.from(value, "base64").toString("hex")}`;
   }
+  if (kind === "array" && Array.isArray(value)) return arrayLiteral(value);
   switch (typeof value) {
     case "string":
       return value;
@@ -84,6 +86,26 @@ export function toPostgresText(value: unknown, kind: ColumnKind): string | null 
     default:
       return String(value);
   }
+}
+
+/**
+ * A PostgreSQL array literal (`{1,NULL,"a b"}`) of a JavaScript array, nested arrays as
+ * further dimensions: what node-postgres parses an array column into, written back.
+ * Every non-null element is quoted (backslash and double quote escaped), which the array
+ * input function accepts for any element type.
+ */
+export function arrayLiteral(values: readonly unknown[]): string {
+  let text = "{";
+  for (let at = 0; at < values.length; at++) {
+    if (at > 0) text += ",";
+    const value = values[at];
+    if (Array.isArray(value)) text += arrayLiteral(value);
+    else {
+      const element = toPostgresText(value, "other");
+      text += element === null ? "NULL" : `"${element.replace(/[\\"]/g, "\\$&")}"`;
+    }
+  }
+  return `${text}}`;
 }
 
 /**

@@ -5,12 +5,15 @@ import type { JunctionError } from "../../core/errors.js";
 import type { Message } from "../../core/message.js";
 import { POSTGRES_DATABASE_IDENTITY_SQL } from "../../state/postgres/database-identity.js";
 import { planRowChanges } from "../shared/collapse-by-key.js";
+import type { KeyDelete } from "../shared/collapse-by-key.js";
 import { ColocatedCheckpoint } from "../shared/colocated-checkpoint.js";
 import type { RowChangeOptions } from "../shared/collapse-by-key.js";
 import { parseTableName, quoteIdentifier } from "../shared/sql-identifier.js";
 import { failAll } from "../types.js";
 import type { MessageFailure, Sink, SinkContext, SinkRunStart, WriteOptions, WriteOutcome } from "../types.js";
 import type { PostgresDatabase } from "./database.js";
+import { copyTextFields } from "./copy-text-rows.js";
+import { DeferredStatements } from "./deferred-statements.js";
 import { deleteByKey } from "./merge-deletes.js";
 import { isRowLevelPostgresError, postgresFailure } from "./postgres-errors.js";
 import { PostgresReplaceStaging } from "./replace-staging.js";
@@ -21,17 +24,14 @@ import { columnKind, keyIdentity, payloadFields, toPostgresText } from "./row-va
 import { columnNames } from "./schema.js";
 import type { PostgresSinkOptions } from "./schema.js";
 import { PostgresTargetColumns } from "./target-columns.js";
+import { readTargetColumns } from "./target-table.js";
+import { VerbatimRowPlanner } from "./verbatim-rows.js";
 
 interface PendingRow {
   index: number;
   fields: Map<string, unknown>;
 }
 
-
-const TARGET_COLUMNS_SQL = `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
-  FROM pg_attribute a
-  WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
-  ORDER BY a.attnum`;
 
 export function createPostgresSink(database: PostgresDatabase, options: PostgresSinkOptions, ctx: SinkContext): Sink {
   const checkpoint = new ColocatedCheckpoint(ctx.sharedCheckpoints, async () => {
@@ -58,6 +58,8 @@ class PostgresSink implements Sink {
   readonly #target: PostgresTargetColumns;
   /** COPYs each group, straight into the table when it can (see GroupCopier). */
   readonly #copier: GroupCopier;
+  /** Takes rows from a PostgreSQL source as they are, when the table allows it. */
+  readonly #verbatim: VerbatimRowPlanner;
 
   /** Commits the checkpoint with the rows when the target database is also the state store's. */
   readonly #checkpoint: ColocatedCheckpoint;
@@ -82,6 +84,7 @@ class PostgresSink implements Sink {
     if (options.columns !== undefined) for (const column of options.columns) quoteIdentifier(column);
     this.#only = options.columns === undefined ? undefined : new Set([...options.columns, ...this.#keys]);
     this.#copier = new GroupCopier(this.#keys, this.#upsert);
+    this.#verbatim = new VerbatimRowPlanner(this.#keys);
     this.#target = new PostgresTargetColumns(database, {
       what: `postgres target ${options.table}`,
       keys: this.#keys,
@@ -127,6 +130,9 @@ class PostgresSink implements Sink {
 
   async write(messages: Message[], signal: AbortSignal, options?: WriteOptions): Promise<WriteOutcome> {
     if (signal.aborted) return failAll(messages, transientError("postgres write cancelled by shutdown", { code: "postgres.aborted" }));
+    const verbatim = await this.#verbatimGroup(messages);
+    if (verbatim !== undefined) return this.#commit([], [verbatim.group], verbatim.columns, [], options);
+
     const changes = planRowChanges(messages, this.#changes);
     const failures: MessageFailure[] = changes.failures;
     const rows = this.#rowsOf(messages, failures, changes.skipped);
@@ -136,15 +142,38 @@ class PostgresSink implements Sink {
     let columns: Map<string, string>;
     try {
       // Deletes alone never create the table: with create_table, a missing table has nothing to delete.
-      columns = rows.length === 0 && this.#createTable ? await this.#readColumns() : await this.#targetColumns(rows);
+      columns = rows.length === 0 && this.#createTable ? await readTargetColumns(this.#database, this.#table) : await this.#targetColumns(rows);
     } catch (error) {
       return this.#failRows([...rows, ...deletes], failures, postgresFailure(error, this.#what));
     }
     if (columns.size === 0) return { failures: sortByIndex(failures) };
     const groups = this.#group(rows, columns, failures);
     if (groups.length === 0 && deletes.length === 0) return { failures: sortByIndex(failures) };
-    const writing = [...deletes, ...groups.flatMap((group) => group.rows)];
+    return this.#commit(deletes, groups, columns, failures, options);
+  }
 
+  /**
+   * The write as one group of the source's own COPY lines (see VerbatimRowPlanner), when
+   * the table exists and takes them as they are; undefined sends it down the payload path.
+   */
+  async #verbatimGroup(messages: Message[]): Promise<{ group: RowGroup; columns: Map<string, string> } | undefined> {
+    if (this.#only !== undefined || messages[0]?.verbatim === undefined) return undefined;
+    let columns: Map<string, string> | undefined;
+    try {
+      columns = await this.#target.existing(this.#table);
+    } catch {
+      return undefined; // the payload path reports it
+    }
+    if (columns === undefined) return undefined;
+    const group = this.#verbatim.plan(messages, columns);
+    if (group === undefined) return undefined;
+    this.#columns = columns;
+    return { group, columns };
+  }
+
+  /** One transaction: the deletes, then each group, then the checkpoint when it lives in this database. */
+  async #commit(deletes: KeyDelete[], groups: RowGroup[], columns: ReadonlyMap<string, string>, failures: MessageFailure[], options: WriteOptions | undefined): Promise<WriteOutcome> {
+    const writing = [...deletes, ...groups.flatMap((group) => group.rows)];
     let client: PoolClient;
     try {
       client = await this.#database.client();
@@ -153,13 +182,22 @@ class PostgresSink implements Sink {
     }
     let broken: Error | undefined;
     const rejected: MessageFailure[] = [];
+    // BEGIN, savepoints and their releases ride along with the next statement (see DeferredStatements).
+    const deferred = new DeferredStatements();
     try {
-      await client.query("BEGIN");
-      rejected.push(...(await deleteByKey(client, { table: this.#table, keys: this.#keys, kinds: this.#keys.map((key) => columnKind(columns.get(key) ?? "text")), what: this.#what }, deletes)));
-      for (const [number, group] of groups.entries()) rejected.push(...(await this.#writeGroup(client, group, number)));
+      deferred.add("BEGIN");
+      if (deletes.length > 0) {
+        await deferred.flush(client);
+        const kinds = this.#keys.map((key) => columnKind(columns.get(key) ?? "text"));
+        rejected.push(...(await deleteByKey(client, { table: this.#table, keys: this.#keys, kinds, what: this.#what }, deletes)));
+      }
+      for (const [number, group] of groups.entries()) rejected.push(...(await this.#writeGroup(client, group, number, deferred)));
       const checkpoint = await this.#checkpoint.statement(options, failures.length + rejected.length);
-      if (checkpoint !== undefined) await client.query(checkpoint.sql, checkpoint.params);
-      await client.query("COMMIT");
+      if (checkpoint !== undefined) {
+        await deferred.flush(client);
+        await client.query(checkpoint.sql, checkpoint.params);
+      }
+      await client.query(deferred.lead("COMMIT"));
       failures.push(...rejected);
       if (checkpoint !== undefined) return { failures: [], checkpointed: true };
     } catch (error) {
@@ -215,11 +253,6 @@ class PostgresSink implements Sink {
     return this.#columns;
   }
 
-  async #readColumns(): Promise<Map<string, string>> {
-    const result = await this.#database.query<{ name: string; type: string }>(TARGET_COLUMNS_SQL, [this.#table]);
-    return new Map(result.rows.map((row) => [row.name, row.type]));
-  }
-
   /** Rows grouped by their column set, values as PostgreSQL text; a field the table lacks fails its message. */
   #group(rows: readonly PendingRow[], columns: ReadonlyMap<string, string>, failures: MessageFailure[]): RowGroup[] {
     const unknownColumn = (name: string): JunctionError =>
@@ -232,13 +265,13 @@ class PostgresSink implements Sink {
    * (GroupCopier). When a row breaks a constraint or a datatype rule, the group is re-run
    * row by row under savepoints: only the bad rows fail.
    */
-  async #writeGroup(client: PoolClient, group: RowGroup, number: number): Promise<MessageFailure[]> {
+  async #writeGroup(client: PoolClient, group: RowGroup, number: number, deferred: DeferredStatements): Promise<MessageFailure[]> {
     const stage = `"junction_stage_${number}"`;
     const columns = group.columns.map((column) => quoteIdentifier(column)).join(", ");
-    await client.query("SAVEPOINT junction_group");
+    deferred.add("SAVEPOINT junction_group");
     try {
-      await this.#copier.write(client, { table: this.#table, columns: group.columns, conflict: this.#conflictClause(group.columns), stage, savepoint: "junction_group" }, group.rows);
-      await client.query("RELEASE SAVEPOINT junction_group");
+      await this.#copier.write(client, { table: this.#table, columns: group.columns, conflict: this.#conflictClause(group.columns), stage, savepoint: "junction_group" }, group.rows, deferred);
+      deferred.add("RELEASE SAVEPOINT junction_group");
       return [];
     } catch (error) {
       if (!isRowLevelPostgresError(error)) throw error;
@@ -249,7 +282,7 @@ class PostgresSink implements Sink {
     for (const row of group.rows) {
       await client.query("SAVEPOINT junction_row");
       try {
-        await client.query(insert, row.values);
+        await client.query(insert, copyTextFields(row.line, group.columns.length));
         await client.query("RELEASE SAVEPOINT junction_row");
       } catch (error) {
         if (!isRowLevelPostgresError(error)) throw error;
@@ -258,7 +291,7 @@ class PostgresSink implements Sink {
         failures.push({ index: row.index, error: postgresFailure(error, this.#what) });
       }
     }
-    await client.query("RELEASE SAVEPOINT junction_group");
+    deferred.add("RELEASE SAVEPOINT junction_group");
     return failures;
   }
 

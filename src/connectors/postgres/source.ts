@@ -1,6 +1,7 @@
 import { pause } from "../../core/abort.js";
 import { configError } from "../../core/errors.js";
-import type { Message } from "../../core/message.js";
+import { createVerbatimMessage } from "../../core/message.js";
+import type { Message, VerbatimRow } from "../../core/message.js";
 import { durationMs } from "../shared/config-fields.js";
 import { PositionLedger } from "../shared/position-ledger.js";
 import { applySoftDelete } from "../shared/soft-delete.js";
@@ -10,6 +11,8 @@ import { postgresFailure } from "./postgres-errors.js";
 import { describePostgresSource } from "./source-description.js";
 import type { PostgresSourceOptions } from "./schema.js";
 import { KeysetPages, pageSizeFor } from "./keyset-pages.js";
+import type { PageColumns } from "./keyset-pages.js";
+import { POSTGRES_COPY_TEXT } from "./verbatim-rows.js";
 import { messageNaming, planSourceQuery, probeSql } from "./source-query.js";
 import type { MessageNaming, SourcePlan } from "./source-query.js";
 
@@ -49,14 +52,15 @@ export function createPostgresSource(database: PostgresDatabase, options: Postgr
 
       while (!signal.aborted) {
         const position = ledger.reading;
-        let rows: Row[];
+        let lines: string[];
         let positions: string[][];
+        let columns: PageColumns | undefined;
         try {
-          ({ rows, positions } = await pages.read(position));
+          ({ lines, positions, columns } = await pages.read(position));
         } catch (error) {
           throw postgresFailure(error, `${what}: read failed`);
         }
-        if (rows.length === 0) {
+        if (lines.length === 0 || columns === undefined) {
           if (!ctx.follow) return;
           if (!plan.incremental) {
             ctx.logger.warn({ table: plan.label }, "postgres source in full_refresh mode read the whole table once; set cursor and mode: incremental to follow changes");
@@ -65,7 +69,8 @@ export function createPostgresSource(database: PostgresDatabase, options: Postgr
           if (!(await pause(pollMs, signal))) return;
           continue;
         }
-        const messages = rows.map((row, at) => toMessage(plan, naming, row, positions[at] as string[]));
+        const messages = new Array<Message>(lines.length);
+        for (let at = 0; at < lines.length; at++) messages[at] = toMessage(plan, naming, columns, lines[at] as string, positions[at] as string[]);
         const last = (messages[messages.length - 1] as Message).position as ReadPosition;
         const settle = ledger.advance(last);
         const checkpoint = plan.incremental && last !== undefined ? ({ columns: plan.order, values: last } satisfies PostgresCursorCheckpoint) : undefined;
@@ -114,8 +119,15 @@ async function loadCheckpoint(plan: SourcePlan, ctx: SourceContext): Promise<Rea
   return undefined;
 }
 
-function toMessage(plan: SourcePlan, naming: MessageNaming, row: Row, position: string[]): Message<Row> {
+/**
+ * A row's message. Its payload is decoded from the COPY line only when something reads
+ * it; a PostgreSQL target that takes the line as it is never does (see verbatim-rows.ts).
+ */
+function toMessage(plan: SourcePlan, naming: MessageNaming, columns: PageColumns, line: string, position: string[]): Message<Row> {
   const key = naming.key(position);
   const id = naming.id(key, position);
-  return applySoftDelete({ id, key, payload: row, headers: {}, metadata: { table: plan.label }, correlationId: id, attempt: 1, position }, row, plan.softDelete);
+  const verbatim: VerbatimRow = { format: POSTGRES_COPY_TEXT, columns: columns.verbatim, text: line };
+  const message = createVerbatimMessage({ id, key, headers: {}, metadata: { table: plan.label }, correlationId: id, position }, verbatim, () => columns.parser.parse(line));
+  // Soft deletes need the row's flag, and so its payload.
+  return plan.softDelete === undefined ? message : applySoftDelete(message, message.payload, plan.softDelete);
 }

@@ -86,6 +86,18 @@ export class PostgresTargetColumns {
     return columns;
   }
 
+  /** The table's columns as they are (cached), or undefined when the table does not exist yet. */
+  async existing(table: string): Promise<Map<string, string> | undefined> {
+    let columns = this.#table === table ? this.#columns : undefined;
+    if (columns === undefined) {
+      columns = await readTargetColumns(this.#database, table);
+      if (columns.size === 0) return undefined;
+      this.#table = table;
+      this.#columns = columns;
+    }
+    return columns;
+  }
+
   /** Read the columns again before the next write (after a config error, e.g. a column dropped meanwhile). */
   forget(): void {
     this.#columns = undefined;

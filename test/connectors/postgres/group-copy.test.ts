@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import type { PoolClient } from "pg";
 import pg from "pg";
 import { copyIn } from "../../../src/connectors/postgres/copy-in.js";
-import { copyDataMessages } from "../../../src/connectors/postgres/copy-text.js";
+import { copyDataMessages, copyTextLine } from "../../../src/connectors/postgres/copy-text.js";
 import { GroupCopier } from "../../../src/connectors/postgres/group-copy.js";
 import { createMessage } from "../../../src/core/message.js";
 import type { Message } from "../../../src/core/message.js";
@@ -44,7 +44,7 @@ describe("postgres target: straight COPY or staging table", { skip: await servic
     try {
       await client.query("BEGIN");
       await client.query("SAVEPOINT junction_group");
-      const rows = ids.map((id) => ({ values: [String(id), `v${id}`] }));
+      const rows = ids.map((id) => ({ line: copyTextLine([String(id), `v${id}`]) }));
       await copier.write(
         client,
         { table: `"${fixture.schema}"."${table}"`, columns: ["id", "name"], conflict: mode === "upsert" ? ' ON CONFLICT ("id") DO UPDATE SET "name" = EXCLUDED."name"' : "", stage: '"junction_stage_0"', savepoint: "junction_group" },
@@ -133,11 +133,11 @@ describe("postgres target: straight COPY or staging table", { skip: await servic
     const client = await pool.connect();
     try {
       await fixture.sql("CREATE TABLE piped (id int PRIMARY KEY, name text)");
-      await assert.rejects(copyIn(client, `COPY "${fixture.schema}"."no_such_table" (id) FROM STDIN`, copyDataMessages([["1"]])), /does not exist/);
+      await assert.rejects(copyIn(client, `COPY "${fixture.schema}"."no_such_table" (id) FROM STDIN`, copyDataMessages(["1"])), /does not exist/);
       assert.equal((await client.query("SELECT 1 AS one")).rows[0].one, 1);
-      await assert.rejects(copyIn(client, `COPY "${fixture.schema}"."piped" (id, name) FROM STDIN`, copyDataMessages([["1", "a"], ["x", "b"]])), /invalid input syntax for type integer/);
+      await assert.rejects(copyIn(client, `COPY "${fixture.schema}"."piped" (id, name) FROM STDIN`, copyDataMessages([copyTextLine(["1", "a"]), copyTextLine(["x", "b"])])), /invalid input syntax for type integer/);
       assert.equal((await client.query("SELECT 2 AS two")).rows[0].two, 2);
-      const many = Array.from({ length: 20_000 }, (_, index) => [String(index), `name ${index}\twith tab`]);
+      const many = Array.from({ length: 20_000 }, (_, index) => copyTextLine([String(index), `name ${index}\twith tab`]));
       assert.equal(await copyIn(client, `COPY "${fixture.schema}"."piped" (id, name) FROM STDIN`, copyDataMessages(many)), 20_000);
       assert.deepEqual((await client.query(`SELECT count(*)::int AS n, max(name) FILTER (WHERE id = 5) AS five FROM "${fixture.schema}"."piped"`)).rows[0], { n: 20_000, five: "name 5\twith tab" });
     } finally {
