@@ -20,13 +20,17 @@ class PipelinedCopyIn implements Submittable {
   readonly #text: string;
   readonly #messages: readonly Buffer[];
   readonly #done: { resolve: (rows: number) => void; reject: (error: unknown) => void };
+  readonly #endsAfter: number | undefined;
+  /** COPY and INSERT statements of the Query completed so far. */
+  #written = 0;
   #rows = 0;
   #failed = false;
 
-  constructor(text: string, messages: readonly Buffer[], done: { resolve: (rows: number) => void; reject: (error: unknown) => void }) {
+  constructor(text: string, messages: readonly Buffer[], done: { resolve: (rows: number) => void; reject: (error: unknown) => void }, endsAfter: number | undefined) {
     this.#text = text;
     this.#messages = messages;
     this.#done = done;
+    this.#endsAfter = endsAfter;
   }
 
   submit(connection: Connection): void {
@@ -46,8 +50,10 @@ class PipelinedCopyIn implements Submittable {
   }
 
   handleCommandComplete(message: { text?: string }): void {
-    const match = /^COPY (\d+)/.exec(message.text ?? "");
+    const tag = message.text ?? "";
+    const match = /^COPY (\d+)/.exec(tag);
     if (match) this.#rows = Number(match[1]);
+    if (match || tag.startsWith("INSERT ")) this.#written++;
   }
 
   handleReadyForQuery(): void {
@@ -58,6 +64,7 @@ class PipelinedCopyIn implements Submittable {
   handleError(error: unknown): void {
     this.callback();
     this.#failed = true;
+    if (this.#endsAfter !== undefined && this.#written >= this.#endsAfter && typeof error === "object" && error !== null) endedTransactions.add(error);
     this.#done.reject(error);
   }
 
@@ -69,9 +76,26 @@ class PipelinedCopyIn implements Submittable {
   handlePortalSuspended(): void {}
 }
 
-/** Runs `COPY … FROM STDIN` (`text`) with `messages`, complete CopyData messages (see CopyTextBuffers); resolves with the rows copied. */
-export function copyIn(client: PoolClient, text: string, messages: readonly Buffer[]): Promise<number> {
+/** Errors raised by the statements that end a transaction (see `endsAfter`), after the rows were in. */
+const endedTransactions = new WeakSet<object>();
+
+/**
+ * Whether `error` came from the statements that end the transaction (RELEASE, COMMIT)
+ * of a copyIn whose rows were all written: the transaction is over, there is no savepoint
+ * to roll back to, and the error belongs to the whole write, as a failed COMMIT would.
+ */
+export function failedAtTransactionEnd(error: unknown): boolean {
+  return typeof error === "object" && error !== null && endedTransactions.has(error);
+}
+
+/**
+ * Runs `COPY … FROM STDIN` (`text`) with `messages`, complete CopyData messages (see
+ * copyDataMessages); resolves with the rows copied. `text` may hold several statements:
+ * when `endsAfter` is set, the statements after the `endsAfter`-th COPY or INSERT end the
+ * transaction, and an error from them is marked (failedAtTransactionEnd).
+ */
+export function copyIn(client: PoolClient, text: string, messages: readonly Buffer[], endsAfter?: number): Promise<number> {
   return new Promise<number>((resolve, reject) => {
-    client.query(new PipelinedCopyIn(text, messages, { resolve, reject }));
+    client.query(new PipelinedCopyIn(text, messages, { resolve, reject }, endsAfter));
   });
 }

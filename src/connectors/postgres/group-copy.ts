@@ -1,6 +1,6 @@
 import type { PoolClient } from "pg";
 import { quoteIdentifier } from "../shared/sql-identifier.js";
-import { copyIn } from "./copy-in.js";
+import { copyIn, failedAtTransactionEnd } from "./copy-in.js";
 import { copyDataMessages } from "./copy-text.js";
 import { DeferredStatements } from "./deferred-statements.js";
 import { isRowLevelPostgresError, isTransientPostgresError, sqlState } from "./postgres-errors.js";
@@ -68,19 +68,23 @@ export class GroupCopier {
 
   /**
    * Writes `rows`, each one line of COPY text without its newline. The statements pending
-   * in `deferred` (the caller's BEGIN and savepoint) go out in the same Query as the COPY.
+   * in `deferred` (the caller's BEGIN and savepoint) go out in the same Query as the COPY;
+   * so does `end` (e.g. "RELEASE SAVEPOINT …; COMMIT"), after it, when the caller has
+   * nothing else to do in the transaction: then a write is one round trip. An error from
+   * `end` is marked as such (failedAtTransactionEnd).
    */
-  async write(client: PoolClient, target: GroupCopyTarget, rows: ReadonlyArray<{ line: string }>, deferred = new DeferredStatements()): Promise<void> {
+  async write(client: PoolClient, target: GroupCopyTarget, rows: ReadonlyArray<{ line: string }>, deferred = new DeferredStatements(), end?: string): Promise<void> {
     const columns = target.columns.map((column) => quoteIdentifier(column)).join(", ");
     const data = copyDataMessages(rows.map((row) => row.line));
+    const ending = end === undefined ? "" : `; ${end}`;
     if (await this.#mayCopyStraight(client, target.table)) {
       try {
-        await copyIn(client, deferred.lead(`COPY ${target.table} (${columns}) FROM STDIN`), data);
+        await copyIn(client, `${deferred.lead(`COPY ${target.table} (${columns}) FROM STDIN`)}${ending}`, data, end === undefined ? undefined : 1);
         return;
       } catch (error) {
         const state = sqlState(error);
         // No SQLSTATE: the connection or the stream broke; transient: as good as broken. The caller handles both.
-        if (state === undefined || isTransientPostgresError(error)) throw error;
+        if (state === undefined || isTransientPostgresError(error) || failedAtTransactionEnd(error)) throw error;
         if (isRowLevelPostgresError(error) && !(this.#upsert && state === UNIQUE_VIOLATION)) throw error;
         await client.query(`ROLLBACK TO SAVEPOINT ${target.savepoint}`);
         this.#straight.set(target.table, false);
@@ -89,7 +93,7 @@ export class GroupCopier {
     // One Query: the server runs the INSERT once the COPY's data is in, and stops at the first error.
     deferred.add(`CREATE TEMP TABLE ${target.stage} (LIKE ${target.table} INCLUDING DEFAULTS) ON COMMIT DROP`);
     const insert = `INSERT INTO ${target.table} (${columns}) SELECT ${columns} FROM ${target.stage}${target.conflict}`;
-    await copyIn(client, `${deferred.lead(`COPY ${target.stage} (${columns}) FROM STDIN`)}; ${insert}`, data);
+    await copyIn(client, `${deferred.lead(`COPY ${target.stage} (${columns}) FROM STDIN`)}; ${insert}${ending}`, data, end === undefined ? undefined : 2);
   }
 
   async #mayCopyStraight(client: PoolClient, table: string): Promise<boolean> {

@@ -12,6 +12,7 @@ import { parseTableName, quoteIdentifier } from "../shared/sql-identifier.js";
 import { failAll } from "../types.js";
 import type { MessageFailure, Sink, SinkContext, SinkRunStart, WriteOptions, WriteOutcome } from "../types.js";
 import type { PostgresDatabase } from "./database.js";
+import { failedAtTransactionEnd } from "./copy-in.js";
 import { copyTextFields } from "./copy-text-rows.js";
 import { DeferredStatements } from "./deferred-statements.js";
 import { deleteByKey } from "./merge-deletes.js";
@@ -191,7 +192,13 @@ class PostgresSink implements Sink {
         const kinds = this.#keys.map((key) => columnKind(columns.get(key) ?? "text"));
         rejected.push(...(await deleteByKey(client, { table: this.#table, keys: this.#keys, kinds, what: this.#what }, deletes)));
       }
-      for (const [number, group] of groups.entries()) rejected.push(...(await this.#writeGroup(client, group, number, deferred)));
+      // A lone group with nothing to do after it takes the COMMIT along (one round trip for the whole write).
+      const commitWithGroup = groups.length === 1 && deletes.length === 0 && (options?.checkpoint === undefined || !(await this.#checkpoint.colocated()));
+      for (const [number, group] of groups.entries()) {
+        const outcome = await this.#writeGroup(client, group, number, deferred, commitWithGroup);
+        if (outcome === "committed") return { failures: sortByIndex(failures) };
+        rejected.push(...outcome);
+      }
       const checkpoint = await this.#checkpoint.statement(options, failures.length + rejected.length);
       if (checkpoint !== undefined) {
         await deferred.flush(client);
@@ -265,16 +272,19 @@ class PostgresSink implements Sink {
    * (GroupCopier). When a row breaks a constraint or a datatype rule, the group is re-run
    * row by row under savepoints: only the bad rows fail.
    */
-  async #writeGroup(client: PoolClient, group: RowGroup, number: number, deferred: DeferredStatements): Promise<MessageFailure[]> {
+  async #writeGroup(client: PoolClient, group: RowGroup, number: number, deferred: DeferredStatements, commit: boolean): Promise<MessageFailure[] | "committed"> {
     const stage = `"junction_stage_${number}"`;
     const columns = group.columns.map((column) => quoteIdentifier(column)).join(", ");
     deferred.add("SAVEPOINT junction_group");
     try {
-      await this.#copier.write(client, { table: this.#table, columns: group.columns, conflict: this.#conflictClause(group.columns), stage, savepoint: "junction_group" }, group.rows, deferred);
+      const target = { table: this.#table, columns: group.columns, conflict: this.#conflictClause(group.columns), stage, savepoint: "junction_group" };
+      await this.#copier.write(client, target, group.rows, deferred, commit ? "RELEASE SAVEPOINT junction_group; COMMIT" : undefined);
+      if (commit) return "committed";
       deferred.add("RELEASE SAVEPOINT junction_group");
       return [];
     } catch (error) {
-      if (!isRowLevelPostgresError(error)) throw error;
+      // After the rows: the COMMIT failed, and the transaction with it.
+      if (!isRowLevelPostgresError(error) || failedAtTransactionEnd(error)) throw error;
       await client.query("ROLLBACK TO SAVEPOINT junction_group");
     }
     const failures: MessageFailure[] = [];

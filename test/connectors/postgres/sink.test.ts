@@ -107,6 +107,37 @@ describe("postgres sink", { skip: await serviceSkipReason("postgres") }, () => {
     }
   });
 
+  test("a COMMIT that fails (deferred foreign key) fails the whole write, straight and staged; the connection stays usable", async () => {
+    await fixture.sql("CREATE TABLE parents (id int PRIMARY KEY)");
+    await fixture.sql("INSERT INTO parents VALUES (1)");
+    await fixture.sql("CREATE TABLE children (id int PRIMARY KEY, parent int REFERENCES parents DEFERRABLE INITIALLY DEFERRED)");
+    const connection = await fixture.connect({ pool_size: 1 });
+    const sink = fixture.sink(connection, { table: "children", key: "id" });
+    const orphaned = messages([
+      { id: 1, parent: 1 },
+      { id: 2, parent: 99 },
+    ]);
+    const straight = await sink.write(orphaned, signal);
+    assert.deepEqual(
+      straight.failures.map((failure) => [failure.index, kindOf(failure.error)]),
+      [
+        [0, "permanent"],
+        [1, "permanent"],
+      ],
+    );
+    assert.match(String((straight.failures[1]?.error as Error).message), /foreign key/);
+    assert.deepEqual(await fixture.sql("SELECT count(*)::int AS n FROM children"), [{ n: 0 }]);
+    assert.deepEqual((await sink.write(messages([{ id: 1, parent: 1 }]), signal)).failures, []);
+    // The table now has rows: the next writes take the temporary-table path.
+    const staged = await sink.write(messages([{ id: 1, parent: 99 }, { id: 3, parent: 1 }]), signal);
+    assert.equal(staged.failures.length, 2);
+    assert.deepEqual((await sink.write(messages([{ id: 3, parent: 1 }]), signal)).failures, []);
+    assert.deepEqual(await fixture.sql("SELECT id, parent FROM children ORDER BY id"), [
+      { id: 1, parent: 1 },
+      { id: 3, parent: 1 },
+    ]);
+  });
+
   test("20,000 rows in one batch go through COPY; create_table infers the columns", async () => {
     const connection = await fixture.connect();
     const sink = fixture.sink(connection, { table: "bulk", key: "id", create_table: true });
