@@ -13,7 +13,11 @@
 // plain Node as users run it), so its peak RSS and CPU are its own; dist/ is built first
 // when it is older than src/.
 //
-//   npm run bench:db-sync   (BENCH_ROWS=1000000 BENCH_RSS_ROWS=5000000 BENCH_BATCH=500 BENCH_CONCURRENCY=4 BENCH_NAIVE_ROWS=20000)
+//   npm run bench:db-sync   (BENCH_ROWS=1000000 BENCH_RSS_ROWS=5000000 BENCH_BATCH=500 BENCH_CONCURRENCY=4 BENCH_NAIVE_ROWS=20000 BENCH_ROUNDS=3)
+//
+// The COPY pipe and the PostgreSQL → PostgreSQL full refresh run BENCH_ROUNDS times, one
+// after the other (into emptied targets), and the median of each is reported: on a shared
+// machine one run of either varies by a third.
 //
 // BENCH_CASES=pg-full,pg-replace,pg-incremental,mysql-full,pg-full-large picks the Junction cases (default
 // all); BENCH_CHILD_ARGS adds Node options to the Junction child, e.g. "--cpu-prof";
@@ -37,6 +41,7 @@ const BATCH = Number(process.env.BENCH_BATCH ?? 500);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 const NAIVE_ROWS = Math.min(ROWS, Number(process.env.BENCH_NAIVE_ROWS ?? 20_000));
 const RSS_ROWS = Number(process.env.BENCH_RSS_ROWS ?? 5_000_000);
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const ALL_CASES = ["pg-full", "pg-replace", "pg-incremental", "mysql-full", "pg-full-large"] as const;
 const CASES = (process.env.BENCH_CASES?.split(",") ?? [...ALL_CASES]).filter((kind) => kind !== "pg-full-large" || RSS_ROWS > 0);
 const PG_SERVER = process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432";
@@ -172,6 +177,7 @@ async function copyPipe(): Promise<CaseResult> {
   await source.connect();
   await target.connect();
   try {
+    await target.query("TRUNCATE items_copy");
     const started = performance.now();
     const out = source.query(copyTo(`COPY (SELECT ${COLUMNS} FROM items) TO STDOUT`));
     const into = target.query(copyFrom(`COPY items_copy (${COLUMNS}) FROM STDIN`));
@@ -374,6 +380,14 @@ async function verify(): Promise<void> {
 // ---------------------------------------------------------------- report
 
 const rate = (result: CaseResult): number => result.rows / result.seconds;
+
+/** The result with the median rate (the lower middle one of an even count); peak RSS is the highest of all. */
+function median(results: readonly CaseResult[]): CaseResult {
+  const sorted = [...results].sort((a, b) => rate(a) - rate(b));
+  const middle = sorted[Math.floor((sorted.length - 1) / 2)] as CaseResult;
+  const peaks = results.map((result) => result.peakRss).filter((peak): peak is number => peak !== undefined);
+  return peaks.length === 0 ? middle : { ...middle, peakRss: Math.max(...peaks) };
+}
 const int = (value: number): string => Math.round(value).toLocaleString("en-US");
 const mb = (bytes: number | undefined): string => (bytes === undefined ? "—" : `${Math.round(bytes / (1024 * 1024))} MB`);
 
@@ -384,14 +398,28 @@ async function main(): Promise<void> {
   try {
     const averageBytes = await setUp();
     console.log(`  source ready: ${int(ROWS)} rows, ${averageBytes} bytes a row on average (pg_column_size)`);
-    const copy = await copyPipe();
-    console.log(`  (a) COPY pipe: ${copy.seconds.toFixed(1)} s`);
+    // The pipe and the full refresh alternate, round after round, so that both see the same machine.
+    const copies: CaseResult[] = [];
+    const fulls: CaseResult[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const piped = await copyPipe();
+      copies.push(piped);
+      console.log(`  (a) COPY pipe, round ${round}: ${piped.seconds.toFixed(1)} s`);
+      if (!CASES.includes("pg-full")) continue;
+      await withPg(DST_DB, (client) => client.query("TRUNCATE items"));
+      for (const result of await runChild("pg-full")) {
+        console.log(`  ${result.label}, round ${round}: ${result.seconds.toFixed(1)} s, Junction process CPU ${result.cpuSeconds?.toFixed(1)} s`);
+        fulls.push(result);
+      }
+    }
+    const copy = median(copies);
     const naive = await naivePostgres();
     console.log(`  (b) naive loop PG: ${naive.rows} rows in ${naive.seconds.toFixed(1)} s`);
     const naiveMy = await naiveMysql();
     console.log(`  (b′) naive loop MariaDB: ${naiveMy.rows} rows in ${naiveMy.seconds.toFixed(1)} s`);
-    const cases: CaseResult[] = [];
+    const cases: CaseResult[] = fulls.length > 0 ? [median(fulls)] : [];
     for (const kind of CASES as JunctionCase[]) {
+      if (kind === "pg-full") continue;
       const results = await runChild(kind);
       for (const result of results) console.log(`  ${result.label}: ${result.seconds.toFixed(1)} s, Junction process CPU ${result.cpuSeconds?.toFixed(1)} s`);
       cases.push(...results);
@@ -417,6 +445,10 @@ async function main(): Promise<void> {
         `\naims (full refresh PG → PG): ≥ 0.6 × COPY pipe: ${(rate(full) / rate(copy)).toFixed(2)}; ≥ 20 × naive loop: ${(rate(full) / rate(naive)).toFixed(1)}; ` +
           `peak RSS < 256 MB: ${peak < 256 * 1024 * 1024 ? "yes" : "no"} (${mb(peak)}, largest of cases 1 and 4)`,
       );
+    }
+    if (ROUNDS > 1) {
+      const list = (results: CaseResult[]): string => results.map((result) => int(rate(result))).join(" / ");
+      console.log(`rounds (rows/s): COPY pipe ${list(copies)}${fulls.length > 0 ? `; full refresh PG → PG ${list(fulls)}; ratios ${fulls.map((full, at) => (rate(full) / rate(copies[at] as CaseResult)).toFixed(2)).join(" / ")}` : ""} (medians in the table)`);
     }
     console.log(`total ${((performance.now() - started) / 1000).toFixed(0)} s`);
   } finally {

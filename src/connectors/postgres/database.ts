@@ -41,9 +41,23 @@ export class PostgresDatabase {
     return this.#pool.query<R>(sql, values as unknown[]);
   }
 
-  /** A client for a transaction; release it with `release(client, error?)`. */
+  /**
+   * A client for a transaction; `client.release(error?)` gives it back (with an error: the
+   * pool discards it). pg-pool takes its own 'error' listener off a client it hands out:
+   * without the one added here, the server dropping the connection between two statements
+   * would be an uncaught 'error' event that ends the process. The statement in progress, or
+   * the next one, fails with the connection error, and the caller handles that.
+   */
   async client(): Promise<PoolClient> {
-    return this.#pool.connect();
+    const client = await this.#pool.connect();
+    const ignore = (): void => undefined;
+    client.on("error", ignore);
+    const release = client.release;
+    client.release = (destroy?: Error | boolean): void => {
+      client.removeListener("error", ignore);
+      release(destroy);
+    };
+    return client;
   }
 
   async health(): Promise<HealthResult> {
@@ -80,9 +94,10 @@ export function poolConfig(config: PostgresConnectionConfig, baseDir: string): P
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     application_name: config.application_name ?? "junction",
     types: junctionTypes,
-    // UTC and ISO make timestamp text (payloads and checkpoints) the same on every server;
-    // hex bytea is what the base64 conversion expects.
-    options: `-c search_path=${quoteIdentifier(schema, "schema")} -c TimeZone=UTC -c DateStyle=ISO -c bytea_output=hex`,
+    // UTC and ISO make timestamp text (payloads, checkpoints, verbatim COPY lines) the same on
+    // every server; hex bytea is what the base64 conversion expects; extra_float_digits=3
+    // makes floats exact on servers before 12 (later ones are exact with any value above 0).
+    options: `-c search_path=${quoteIdentifier(schema, "schema")} -c TimeZone=UTC -c DateStyle=ISO -c bytea_output=hex -c extra_float_digits=3`,
   };
   if (config.statement_timeout !== undefined) pool.statement_timeout = durationMs(config.statement_timeout, 0);
   if (config.url !== undefined) pool.connectionString = config.url;

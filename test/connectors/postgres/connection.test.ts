@@ -1,7 +1,10 @@
 // @needs-service postgres
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { PostgresDatabase } from "../../../src/connectors/postgres/database.js";
 import { postgresConnector } from "../../../src/connectors/postgres/index.js";
+import { createLogger } from "../../../src/observability/logger.js";
+import { postgresTestUrl } from "../../support/services.js";
 import { JunctionError } from "../../../src/core/errors.js";
 import { serviceSkipReason } from "../../support/services.js";
 import { freePort } from "../../support/free-port.js";
@@ -12,6 +15,29 @@ describe("postgres connection", { skip: await serviceSkipReason("postgres") }, (
   const fixture = new PostgresFixture("conn");
   before(() => fixture.setUp());
   after(() => fixture.tearDown());
+
+  test("a checked-out client whose server connection is killed between statements does not crash the process", async () => {
+    const database = new PostgresDatabase("killed", { url: postgresTestUrl() }, process.cwd(), createLogger({ level: "silent" }));
+    const uncaught: Error[] = [];
+    const onUncaught = (error: Error): void => {
+      uncaught.push(error);
+    };
+    process.on("uncaughtException", onUncaught);
+    try {
+      const client = await database.client();
+      const pid = (await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]?.pid;
+      await fixture.sql("SELECT pg_terminate_backend($1)", [pid]);
+      // The server's notice of termination arrives while no query runs on the client.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await assert.rejects(client.query("SELECT 1"));
+      client.release(new Error("connection lost"));
+      assert.deepEqual(uncaught, []);
+      assert.equal((await database.query<{ one: number }>("SELECT 1 AS one")).rows[0]?.one, 1);
+    } finally {
+      process.off("uncaughtException", onUncaught);
+      await database.close();
+    }
+  });
 
   test("health runs select 1 and reports its latency", async () => {
     const connection = await fixture.connect();
