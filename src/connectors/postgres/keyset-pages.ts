@@ -42,9 +42,8 @@ export interface KeysetPagesOptions {
 /**
  * Rows per query: a whole number of batches (so every batch but the last is full), at
  * least 500 rows so that small batches do not cost a round trip each. Two pages (the one
- * handed out and the one read ahead) are in memory at once, so pages stay small: rows read
- * ahead survive the young generation's collections and make them slower (with 2,000-row
- * pages a PostgreSQL → PostgreSQL copy spent about 20 % more time in GC than with 500).
+ * handed out and the one read ahead) are in memory at once. Larger pages bought nothing
+ * measurable (2,000 and 5,000 rows were tried) and cost peak RSS.
  */
 export function pageSizeFor(batchSize: number): number {
   return batchSize * Math.max(1, Math.ceil(500 / batchSize));
@@ -136,9 +135,8 @@ export class KeysetPages {
   async #query(position: ReadPosition): Promise<SourceRows> {
     const client = await this.#database.client();
     let failed: Error | undefined;
-    // pg-pool takes its own 'error' listener off a client it hands out (pool.query adds one for
-    // the query's duration): without this one, the server dropping the connection between two
-    // messages would be an uncaught 'error' event that ends the process.
+    // The connection failing between two messages (the database's own listener keeps that from
+    // ending the process) marks the client for discarding at release.
     const onClientError = (error: Error): void => {
       failed ??= error;
     };
