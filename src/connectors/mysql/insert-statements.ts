@@ -31,13 +31,20 @@ export function rowBytes(row: InsertRow): number {
  */
 export function chunkRows(rows: readonly InsertRow[], maxBytes: number): InsertChunk[] {
   const groups = new Map<string, InsertRow[]>();
+  // Rows of a batch nearly always share one column list: its canonical order is worked out once.
+  const orders = new Map<string, CanonicalOrder>();
   for (const row of rows) {
-    const order = row.columns.map((column, at) => ({ column, at })).sort((a, b) => (a.column < b.column ? -1 : a.column > b.column ? 1 : 0));
-    const canonical: InsertRow = { index: row.index, columns: order.map((entry) => entry.column), params: order.map((entry) => row.params[entry.at] ?? null) };
-    const signature = canonical.columns.join(",");
-    const group = groups.get(signature);
+    const listed = row.columns.join(",");
+    let order = orders.get(listed);
+    if (order === undefined) {
+      order = canonicalOrder(row.columns);
+      orders.set(listed, order);
+    }
+    const canonical: InsertRow =
+      order.positions === undefined ? row : { index: row.index, columns: order.columns, params: order.positions.map((at) => row.params[at] ?? null) };
+    const group = groups.get(order.signature);
     if (group) group.push(canonical);
-    else groups.set(signature, [canonical]);
+    else groups.set(order.signature, [canonical]);
   }
   const chunks: InsertChunk[] = [];
   for (const group of groups.values()) {
@@ -58,6 +65,21 @@ export function chunkRows(rows: readonly InsertRow[], maxBytes: number): InsertC
     if (current.length > 0) chunks.push({ columns, rows: current });
   }
   return chunks;
+}
+
+interface CanonicalOrder {
+  /** The columns sorted by name. */
+  columns: readonly string[];
+  /** Where each sorted column is in the row's own list; undefined when the row's list is already sorted. */
+  positions: number[] | undefined;
+  signature: string;
+}
+
+function canonicalOrder(listed: readonly string[]): CanonicalOrder {
+  const order = listed.map((column, at) => ({ column, at })).sort((a, b) => (a.column < b.column ? -1 : a.column > b.column ? 1 : 0));
+  const columns = order.map((entry) => entry.column);
+  const sorted = order.every((entry, at) => entry.at === at);
+  return { columns, positions: sorted ? undefined : order.map((entry) => entry.at), signature: columns.join(",") };
 }
 
 /** A multi-row INSERT of `rowCount` rows; with `upsertKeys`, `ON DUPLICATE KEY UPDATE` the other columns. */
