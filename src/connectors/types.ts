@@ -113,6 +113,52 @@ export interface Batch {
   ack(): Promise<void>;
   /** Called when the batch cannot be settled (shutdown, fatal error). */
   nack(reason: Error, requeue: boolean): Promise<void>;
+  /**
+   * Per-message settlement with the source's broker, for sources that can settle a message
+   * on its own (hand it back, dead-letter it, drop it). Absent: a failed message goes to the
+   * state store's dead letters and is acknowledged with its batch. A message settled here
+   * still counts as settled for the batch: `ack()` must then leave it alone.
+   */
+  settlement?: MessageSettlement;
+  /**
+   * Messages of `messages` the source could not decode (a body that is not JSON, a broken
+   * envelope), with the reason: the engine dead-letters them as they came (stage "source")
+   * instead of transforming and writing them.
+   */
+  invalid?: ReadonlyMap<Message, Error>;
+}
+
+/**
+ * What a broker source can do with one message that failed. Every call resolves only once
+ * the broker holds the outcome (a confirmed publish, an acknowledged nak), so a crash in
+ * between re-delivers the message rather than losing it.
+ */
+export interface MessageSettlement {
+  /**
+   * Gives a message that failed transiently (its in-process retries used up) back to the
+   * broker for a later delivery. "exhausted" when it has reached its delivery limit: the
+   * engine then dead-letters it.
+   */
+  requeue?(message: Message, failure: MessageFailureReport): Promise<"requeued" | "exhausted">;
+  /**
+   * Dead-letters a message in the broker itself (a dead-letter exchange or stream), with
+   * the error. Absent: the engine stores the dead letter in the state store, then calls `discard`.
+   */
+  deadLetter?(message: Message, failure: MessageFailureReport): Promise<void>;
+  /** Tells the broker never to deliver a message again once the engine has stored it as a dead letter (JetStream `term`). */
+  discard?(message: Message): Promise<void>;
+}
+
+/** Why a message failed, as a source may pass it on to a broker (headers of a dead letter). */
+export interface MessageFailureReport {
+  /** The error's message with secrets redacted. */
+  error: string;
+  /** "transient" or "permanent" (or "config", "auth"). */
+  kind: string;
+  /** Where it failed: "transform" or "sink" (or "sink:<target>"). */
+  stage: string;
+  /** Deliveries or write attempts so far. */
+  attempts: number;
 }
 
 export interface MessageFailure {

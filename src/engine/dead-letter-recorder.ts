@@ -36,4 +36,13 @@ export class DeadLetterRecorder {
       `message dead-lettered at ${stage}: ${described.message}`,
     );
   }
+
+  /** Counts and logs a dead letter that the source's broker holds (a dead-letter exchange or stream), not the state store. */
+  counted(original: Message, stage: string, error: string, attempts: number, where: string): void {
+    this.#counter.inc();
+    this.logger.warn(
+      { correlation_id: original.correlationId, message_id: original.id, stage, attempts, error, dead_letter: where },
+      `message dead-lettered at ${stage} into the ${where}'s dead-letter destination: ${error}`,
+    );
+  }
 }

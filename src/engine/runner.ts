@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
-import type { Batch, Sink, Source, WriteOptions } from "../connectors/types.js";
-import { errorKind, isAbortError } from "../core/errors.js";
+import type { Batch, MessageFailureReport, MessageSettlement, Sink, Source, WriteOptions } from "../connectors/types.js";
+import { errorKind, errorMessage, isAbortError } from "../core/errors.js";
 import type { ErrorKind } from "../core/errors.js";
 import type { Message } from "../core/message.js";
 import type { SecretRedactor } from "../core/redact.js";
@@ -96,6 +96,7 @@ export class IntegrationRunner {
       written: counter.labels({ integration, stage: "sink", outcome: "ok" }),
       sinkFailed: counter.labels({ integration, stage: "sink", outcome: "failed" }),
       retried: counter.labels({ integration, stage: "sink", outcome: "retried" }),
+      requeued: counter.labels({ integration, stage: "source", outcome: "requeued" }),
       retries: deps.metrics.retriesTotal.labels({ integration, stage: "sink" }),
       sinkDuration: deps.metrics.stageDuration.labels({ integration, stage: "sink" }),
       batchSize: deps.metrics.batchSize.labels({ integration }),
@@ -245,7 +246,14 @@ export class IntegrationRunner {
     const maxCount = integration.batching.count;
     const maxBytes = integration.batching.bytes;
     let transformed = 0;
+    const invalid = batch.invalid;
     for (const original of batch.messages) {
+      const undecodable = invalid?.get(original);
+      if (undecodable !== undefined) {
+        await this.#settleFailed({ original, message: original, owner: tracked }, "source", undecodable, original.attempt);
+        if (this.#fatal !== undefined) return;
+        continue;
+      }
       let message: Message | null;
       try {
         message = transforms.length === 0 ? original : await applyTransforms(transforms, original);
@@ -328,14 +336,50 @@ export class IntegrationRunner {
       this.#fail(new RunAbortedError(`${stage} failed and on_error is "fail": ${String((error as Error)?.message ?? error)}`, error));
       return;
     }
+    const settlement = item.owner.batch.settlement;
     try {
-      await this.#deadLetters.record(item.original, stage, error, attempts);
+      if (settlement === undefined) {
+        await this.#deadLetters.record(item.original, stage, error, attempts);
+      } else if (await this.#settleWithBroker(settlement, item.original, stage, error, attempts)) {
+        this.#progress.counts.retried++;
+        this.#sequencer.settle(item.owner);
+        return;
+      }
     } catch (storeError) {
-      this.#fail(new RunAbortedError(`could not write a dead letter, stopping so nothing is lost: ${String((storeError as Error)?.message ?? storeError)}`, storeError));
+      this.#fail(new RunAbortedError(`could not dead-letter a failed message, stopping so nothing is lost: ${String((storeError as Error)?.message ?? storeError)}`, storeError));
       return;
     }
     this.#progress.counts.deadLettered++;
     this.#sequencer.settle(item.owner);
+  }
+
+  /**
+   * A failed message of a broker source: handed back for a later delivery when it failed
+   * transiently and the broker can take it (returns true), else dead-lettered in the broker
+   * or in the state store (returns false).
+   */
+  async #settleWithBroker(settlement: MessageSettlement, original: Message, stage: string, error: unknown, attempts: number): Promise<boolean> {
+    const report: MessageFailureReport = {
+      error: this.#deps.redactor.redact(errorMessage(error)),
+      kind: errorKind(error),
+      stage,
+      attempts: Math.max(attempts, original.attempt),
+    };
+    if (report.kind === "transient" && settlement.requeue !== undefined) {
+      if ((await settlement.requeue(original, report)) === "requeued") {
+        this.#m.requeued.inc();
+        this.#log.warn({ correlation_id: original.correlationId, message_id: original.id, stage, attempts: report.attempts, error: report.error }, `message handed back to the broker for a later delivery: ${report.error}`);
+        return true;
+      }
+    }
+    if (settlement.deadLetter !== undefined) {
+      await settlement.deadLetter(original, report);
+      this.#deadLetters.counted(original, stage, report.error, report.attempts, "broker");
+      return false;
+    }
+    await this.#deadLetters.record(original, stage, error, report.attempts);
+    await settlement.discard?.(original);
+    return false;
   }
 
   #fail(error: unknown): void {
