@@ -2,7 +2,7 @@
 // Runs every test/**/*.test.ts file with Node's built-in test runner and the tsx loader.
 // Node 20's `--test` does not expand globs, so the file list is collected here.
 // `--unit` leaves out the files marked `// @needs-service` (PostgreSQL, brokers…) or
-// `// @slow` (crash and load tests) in their first lines.
+// `// @slow` (crash and load tests) in their first lines; `// @exclusive` files run last, alone.
 import { spawn } from "node:child_process";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -36,7 +36,27 @@ if (files.length === 0) {
   process.exit(2);
 }
 
+// Files marked `// @exclusive` stop or restart a shared service (e.g. the local RabbitMQ):
+// they run after the others, one at a time, so no other test sees the service go away.
+const heads = new Map(files.map((f) => [f, readFileSync(join(root, f), "utf8").slice(0, 400)]));
+const exclusive = files.filter((f) => heads.get(f).includes("// @exclusive"));
+const shared = files.filter((f) => !exclusive.includes(f));
+
 const concurrency = process.env.TEST_CONCURRENCY ?? "2";
-const nodeArgs = ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, "--test-reporter=spec", ...files];
-const child = spawn(process.execPath, nodeArgs, { cwd: root, stdio: "inherit", env: { ...process.env } });
-child.on("exit", (code, signal) => process.exit(signal ? 1 : (code ?? 1)));
+
+function runNodeTests(list, parallel) {
+  return new Promise((resolve) => {
+    const nodeArgs = ["--import", "tsx", "--test", `--test-concurrency=${parallel}`, "--test-reporter=spec", ...list];
+    const child = spawn(process.execPath, nodeArgs, { cwd: root, stdio: "inherit", env: { ...process.env } });
+    child.on("exit", (code, signal) => resolve(signal ? 1 : (code ?? 1)));
+  });
+}
+
+let exitCode = 0;
+if (shared.length > 0) exitCode = await runNodeTests(shared, concurrency);
+if (exclusive.length > 0) {
+  console.log(`\nrunning ${exclusive.length} test file(s) that restart shared services, one at a time: ${exclusive.join(", ")}`);
+  const code = await runNodeTests(exclusive, "1");
+  if (code !== 0) exitCode = code;
+}
+process.exit(exitCode);
