@@ -27,9 +27,8 @@
 // (user root); BENCH_PG_URL / BENCH_MYSQL_URL override the server URLs (no database part).
 // Creates the databases junction_bench_src, junction_bench_dst (PostgreSQL) and
 // junction_bench (MySQL), and drops them at the end.
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { spawn } from "node:child_process";
+import { ensureFreshDist } from "./dist-build.js";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import mysql from "mysql2/promise";
@@ -324,28 +323,6 @@ function runChild(kind: JunctionCase): Promise<CaseResult[]> {
       resolve(JSON.parse(line) as CaseResult[]);
     });
   });
-}
-
-/** Newest modification time under `dir` of files whose name ends with `suffix`. */
-function newestMtime(dir: string, suffix: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(path, suffix));
-    else if (entry.name.endsWith(suffix)) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds dist/ (npm run build) unless it is newer than every file in src/, or BENCH_DIST names another build. */
-function ensureFreshDist(): void {
-  if (process.env.BENCH_DIST) return;
-  const root = fileURLToPath(new URL("..", import.meta.url));
-  const dist = join(root, "dist");
-  if (existsSync(join(dist, "index.js")) && newestMtime(dist, ".js") >= newestMtime(join(root, "src"), ".ts")) return;
-  console.log("  dist/ is older than src/: npm run build");
-  const build = spawnSync("npm", ["run", "build"], { cwd: root, encoding: "utf8" });
-  if (build.status !== 0) throw new Error(`npm run build failed; the Junction cases run on dist/:\n${build.stdout}${build.stderr}`);
 }
 
 /** Row counts and checksums of the targets of the cases that ran. */

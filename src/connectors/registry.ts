@@ -1,10 +1,12 @@
 import type { AnyConnectorSpec } from "./types.js";
+import { amqpConnector } from "./amqp/index.js";
 import { discardConnector } from "./discard/index.js";
 import { fileConnector } from "./file/index.js";
 import { generateConnector } from "./generate/index.js";
 import { httpServerConnector } from "./http_server/index.js";
 import { mysqlConnector } from "./mysql/index.js";
 import { postgresConnector } from "./postgres/index.js";
+import { redisConnector } from "./redis/index.js";
 import { sqliteConnector } from "./sqlite/index.js";
 import { stdoutConnector } from "./stdout/index.js";
 
@@ -15,6 +17,8 @@ export const connectorSpecs: readonly AnyConnectorSpec[] = Object.freeze<AnyConn
   mysqlConnector,
   fileConnector,
   httpServerConnector,
+  redisConnector,
+  amqpConnector,
   generateConnector,
   stdoutConnector,
   discardConnector,
