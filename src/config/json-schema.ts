@@ -1,5 +1,6 @@
 import type { TSchema } from "@sinclair/typebox";
 import type { ConfigComponents } from "./loader.js";
+import { TARGET_KEYS } from "./integration-targets.js";
 import { connectionEngineProperties, endpointSchema, topLevelSchema } from "./schema/engine.js";
 
 const SCHEMA_KEYWORDS = new Set([
@@ -48,12 +49,23 @@ export function buildJsonSchema(components: ConfigComponents): Record<string, un
     ...(endpointSchema as unknown as SchemaObject),
     description: "`connection` names a connection; the other keys are that connector's source or target options.",
   };
-  const root = topLevelSchema(connection as unknown as TSchema, step as unknown as TSchema, endpoint as unknown as TSchema);
+  const root = clean(topLevelSchema(connection as unknown as TSchema, step as unknown as TSchema, endpoint as unknown as TSchema)) as SchemaObject;
+  requireOneTargetKey(root);
   return {
     $schema: "http://json-schema.org/draft-07/schema#",
     title: "Junction configuration (junction.yaml)",
-    ...(clean(root) as SchemaObject),
+    ...root,
   };
+}
+
+/**
+ * Exactly one of target, targets and switch per integration. Validation checks this rule in
+ * plain words; editors get it as a schema rule.
+ */
+function requireOneTargetKey(root: SchemaObject): void {
+  const integrations = isObject(root.properties) ? root.properties.integrations : undefined;
+  const integration = isObject(integrations) ? integrations.additionalProperties : undefined;
+  if (isObject(integration)) integration.oneOf = TARGET_KEYS.map((key) => ({ required: [key] }));
 }
 
 /** The connector's connection schema with `type`, `required` and `resilience` allowed beside its own keys. */

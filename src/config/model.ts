@@ -148,16 +148,43 @@ export interface EndpointConfig {
   options: Record<string, unknown>;
 }
 
+/** One destination of an integration: `target:`, an item of `targets:` or the target of a `switch:` case. */
+export interface TargetConfig extends EndpointConfig {
+  /**
+   * Unique within the integration: `name:`, else the connection name (in a switch, the
+   * connection name followed by `_<case index>` when several cases write to that connection).
+   * Labels metrics and logs; with `targets:` or `switch:` its dead letters have stage `sink:<name>`.
+   */
+  name: string;
+  /** JSONata condition on the transformed message; absent: always (a switch's default case). */
+  when?: string;
+  /** The integration's `resilience:` over this target connection's, defaults filled in. */
+  resilience: ResilienceConfig;
+}
+
+/**
+ * single: `target:`, every message to the one target.
+ * fan_out: `targets:`, every message to each target whose `when` holds.
+ * switch: `switch:`, every message to the first case whose `when` holds.
+ */
+export type RoutingKind = "single" | "fan_out" | "switch";
+
 export interface IntegrationConfig {
   name: string;
   description?: string;
   source: EndpointConfig;
   transforms: StepConfig[];
-  target: EndpointConfig;
+  /** At least one; exactly one, without `when`, for routing "single". */
+  targets: TargetConfig[];
+  routing: RoutingKind;
   trigger: TriggerConfig;
   batching: BatchingConfig;
-  /** Sink batches written at the same time. */
+  /** Sink batches written at the same time, per target. */
   concurrency: number;
+  /**
+   * The integration's `resilience:` (restarts of a failed run use its `retry`). With one
+   * `target:` it is merged over that target connection's and is the target's own.
+   */
   resilience: ResilienceConfig;
   /** What to do with a message that fails permanently or exhausts its retries. */
   onError: "dead_letter" | "fail";

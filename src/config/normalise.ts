@@ -9,10 +9,13 @@ import type {
   JunctionConfig,
   LogConfig,
   MonitoringConfig,
+  RoutingKind,
   StepConfig,
+  TargetConfig,
   TriggerConfig,
 } from "./model.js";
 import { DEFAULTS } from "./model.js";
+import { sinkOptions, targetNames, writtenRouting, writtenTargets } from "./integration-targets.js";
 import { normaliseResilience } from "./normalise-resilience.js";
 import { CONNECTION_ENGINE_KEYS } from "./schema/engine.js";
 import { isPlainMap } from "./validation/plain-map.js";
@@ -116,10 +119,28 @@ function normaliseMonitoring(monitoring: Raw): MonitoringConfig {
   return out;
 }
 
+/** The integration's targets, each with its resilience: the integration's block over the target connection's. */
+function normaliseTargets(name: string, raw: Raw, routing: RoutingKind, connections: Raw): TargetConfig[] {
+  const written = writtenTargets(["integrations", name], raw);
+  const names = targetNames(routing, written);
+  return written.map((target, index) => {
+    const endpoint = map(target.endpoint);
+    const connection = String(endpoint.connection);
+    const out: TargetConfig = {
+      name: names[index] as string,
+      connection,
+      options: sinkOptions(endpoint, target.engineKeys),
+      resilience: normaliseResilience([map(map(connections[connection]).resilience), map(raw.resilience)]),
+    };
+    if (typeof target.when === "string") out.when = target.when;
+    return out;
+  });
+}
+
 function normaliseIntegration(name: string, raw: Raw, connections: Raw): IntegrationConfig {
   const sync = map(raw.sync);
-  const target = normaliseEndpoint(map(raw.target));
-  const targetResilience = map(map(connections[target.connection]).resilience);
+  const routing = writtenRouting(raw) ?? "single";
+  const targets = normaliseTargets(name, raw, routing, connections);
   const transforms: StepConfig[] = (Array.isArray(raw.transform) ? raw.transform : []).map((step) => {
     const [type, value] = Object.entries(map(step))[0] ?? ["", undefined];
     return { type, value };
@@ -128,7 +149,8 @@ function normaliseIntegration(name: string, raw: Raw, connections: Raw): Integra
     name,
     source: normaliseEndpoint(map(raw.source)),
     transforms,
-    target,
+    targets,
+    routing,
     trigger: normaliseTrigger(sync),
     batching: {
       count: typeof sync.batch_size === "number" ? sync.batch_size : DEFAULTS.batching.count,
@@ -136,7 +158,7 @@ function normaliseIntegration(name: string, raw: Raw, connections: Raw): Integra
       periodMs: ms(sync.batch_period, DEFAULTS.batching.periodMs),
     },
     concurrency: typeof sync.concurrency === "number" ? sync.concurrency : DEFAULTS.concurrency,
-    resilience: normaliseResilience([targetResilience, map(raw.resilience)]),
+    resilience: routing === "single" && targets[0] !== undefined ? targets[0].resilience : normaliseResilience([map(raw.resilience)]),
     onError: raw.on_error === "fail" ? "fail" : "dead_letter",
     monitoring: normaliseMonitoring(map(raw.monitoring)),
   };

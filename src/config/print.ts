@@ -2,7 +2,7 @@ import { stringify } from "yaml";
 import { REDACTED } from "../core/redact.js";
 import type { LoadedConfig } from "./loader.js";
 import { durationText, sizeText } from "./unit-text.js";
-import type { CircuitBreakerConfig, ConnectionConfig, IntegrationConfig, JunctionConfig, ResilienceConfig } from "./model.js";
+import type { CircuitBreakerConfig, ConnectionConfig, IntegrationConfig, JunctionConfig, ResilienceConfig, TargetConfig } from "./model.js";
 
 /**
  * The effective config (interpolated, defaults filled in) as junction.yaml text, with fields
@@ -119,11 +119,25 @@ function integrationShape(integration: IntegrationConfig): Record<string, unknow
   Object.assign(out, {
     source: { connection: integration.source.connection, ...structuredClone(integration.source.options) },
     transform: integration.transforms.map((step) => ({ [step.type]: structuredClone(step.value) })),
-    target: { connection: integration.target.connection, ...structuredClone(integration.target.options) },
+    ...targetsShape(integration),
     sync,
     resilience: resilienceShape(integration.resilience),
     on_error: integration.onError,
     monitoring: { alerts },
   });
   return out;
+}
+
+/** `target:`, `targets:` or `switch:` as written, with every target's name resolved. */
+function targetsShape(integration: IntegrationConfig): Record<string, unknown> {
+  const endpoint = (target: TargetConfig): Record<string, unknown> => ({ connection: target.connection, ...structuredClone(target.options) });
+  const condition = (target: TargetConfig): Record<string, unknown> => (target.when === undefined ? {} : { when: target.when });
+  switch (integration.routing) {
+    case "single":
+      return { target: integration.targets[0] ? endpoint(integration.targets[0]) : {} };
+    case "fan_out":
+      return { targets: integration.targets.map((target) => ({ name: target.name, ...condition(target), ...endpoint(target) })) };
+    case "switch":
+      return { switch: integration.targets.map((target) => ({ name: target.name, ...condition(target), target: endpoint(target) })) };
+  }
 }

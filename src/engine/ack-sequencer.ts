@@ -3,6 +3,7 @@ import type { Batch } from "../connectors/types.js";
 /** A source batch whose messages are still being written or dead-lettered. */
 export interface TrackedBatch {
   readonly batch: Batch;
+  /** Settlements still due: one per message, one per target for a message routed to several. */
   remaining: number;
 }
 
@@ -27,6 +28,11 @@ export class AckSequencer {
     this.#queue.push(tracked);
     if (tracked.remaining === 0) this.#pump();
     return tracked;
+  }
+
+  /** `count` more settlements are due for `tracked`: a message routed to several targets is settled once per target. */
+  expectMore(tracked: TrackedBatch, count: number): void {
+    tracked.remaining += count;
   }
 
   /** Marks `count` messages of `tracked` as settled. */

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
-import type { Batch, MessageFailureReport, MessageSettlement, Sink, Source, WriteOptions } from "../connectors/types.js";
-import { errorKind, errorMessage, isAbortError } from "../core/errors.js";
+import type { Batch, Sink, Source, WriteOptions } from "../connectors/types.js";
+import { configError, errorKind, isAbortError } from "../core/errors.js";
 import type { ErrorKind } from "../core/errors.js";
 import type { Message } from "../core/message.js";
 import type { SecretRedactor } from "../core/redact.js";
@@ -12,25 +12,33 @@ import type { Transform } from "../transform/types.js";
 import { applyTransforms } from "../transform/pipeline.js";
 import { AckSequencer } from "./ack-sequencer.js";
 import { DeadLetterRecorder } from "./dead-letter-recorder.js";
+import { FailureSettler } from "./failure-settler.js";
 import { RunAbortedError } from "./fatal-error.js";
-import { KeyOrderGuard } from "./key-order-guard.js";
+import { MessageRouter } from "./message-router.js";
 import { RunProgress } from "./run-progress.js";
 import type { ProgressSnapshot } from "./run-progress.js";
-import { SinkWriter } from "./sink-writer.js";
 import { SizeEstimator } from "./size-estimator.js";
+import type { TargetLane, TargetLaneContext } from "./target-lane.js";
+import { openTargetLanes } from "./target-lanes.js";
+import type { TargetSink } from "./target-lanes.js";
 import type { WorkItem } from "./work-item.js";
+
+export type { TargetSink } from "./target-lanes.js";
 
 export interface RunnerDeps {
   integration: IntegrationConfig;
   source: Source;
-  sink: Sink;
+  /** The sinks of `integration.targets`, in that order. */
+  targets?: readonly TargetSink[];
+  /** Instead of `targets` for an integration with one target: its sink … */
+  sink?: Sink;
+  /** … and the policies around each of its writes. */
+  call?: Policy;
   transforms: Transform[];
   state: StateStore;
   logger: Logger;
   metrics: JunctionMetrics;
   redactor: SecretRedactor;
-  /** Policies around each sink write (circuit breaker, rate limit, bulkhead, timeout); none by default. */
-  call?: Policy;
   /** Called after every sink write with its outcome, for alert windows. */
   onWriteObserved?: (seconds: number, size: number, failures: number) => void;
 }
@@ -59,26 +67,28 @@ const SHAPE_PRESERVING_TRANSFORMS: ReadonlySet<string> = new Set(["filter", "val
 
 /**
  * Executes one integration: pulls batches from the source (backpressure: only when there
- * is room), runs the transforms, groups messages into sink batches by count, bytes and
- * period, writes them with bounded concurrency and retries, dead-letters what fails, and
- * acknowledges source batches in order once all their messages are settled.
+ * is room), runs the transforms, routes each message to its targets, groups messages into
+ * sink batches per target by count, bytes and period, writes them with bounded concurrency
+ * and retries, dead-letters what fails, and acknowledges source batches in order once all
+ * their messages are settled at every target they went to.
  */
 export class IntegrationRunner {
   readonly #deps: RunnerDeps;
   readonly #name: string;
   readonly #log: Logger;
   readonly #sizes = new SizeEstimator();
-  readonly #keys = new KeyOrderGuard();
-  readonly #inFlight = new Set<Promise<void>>();
-  #buffer: WorkItem[] = [];
-  #bufferBytes = 0;
-  #bufferSince = 0;
+  readonly #writes = new Set<Promise<void>>();
+  readonly #targets: readonly TargetSink[];
+  /** Absent for a `target:`: every message goes to the one lane. */
+  readonly #router: MessageRouter | undefined;
+  #lanes: TargetLane[] = [];
+  /** The lane every message goes to, when there is no routing to do. */
+  #only: TargetLane | undefined;
   #fatal: unknown;
   #sequencer!: AckSequencer;
   #progress!: RunProgress;
   #started = false;
-  #writer!: SinkWriter;
-  #deadLetters!: DeadLetterRecorder;
+  #failures!: FailureSettler;
   #signals!: RunOptions;
   readonly #m;
 
@@ -86,6 +96,13 @@ export class IntegrationRunner {
     this.#deps = deps;
     this.#name = deps.integration.name;
     this.#log = deps.logger.child({ integration: this.#name });
+    this.#targets = deps.targets ?? (deps.sink ? [{ sink: deps.sink, ...(deps.call ? { call: deps.call } : {}) }] : []);
+    if (this.#targets.length !== deps.integration.targets.length || this.#targets.length === 0) {
+      throw configError(`integration "${this.#name}" has ${deps.integration.targets.length} target(s) but was given ${this.#targets.length} sink(s)`);
+    }
+    const [first, ...others] = deps.integration.targets;
+    const unconditional = others.length === 0 && first?.when === undefined;
+    this.#router = unconditional ? undefined : new MessageRouter(deps.integration.targets, deps.integration.routing);
     const integration = this.#name;
     const counter = deps.metrics.messagesTotal;
     this.#m = {
@@ -93,12 +110,9 @@ export class IntegrationRunner {
       transformed: counter.labels({ integration, stage: "transform", outcome: "ok" }),
       filtered: counter.labels({ integration, stage: "transform", outcome: "filtered" }),
       transformFailed: counter.labels({ integration, stage: "transform", outcome: "failed" }),
-      written: counter.labels({ integration, stage: "sink", outcome: "ok" }),
-      sinkFailed: counter.labels({ integration, stage: "sink", outcome: "failed" }),
-      retried: counter.labels({ integration, stage: "sink", outcome: "retried" }),
+      unrouted: counter.labels({ integration, stage: "route", outcome: "filtered" }),
+      routeFailed: counter.labels({ integration, stage: "route", outcome: "failed" }),
       requeued: counter.labels({ integration, stage: "source", outcome: "requeued" }),
-      retries: deps.metrics.retriesTotal.labels({ integration, stage: "sink" }),
-      sinkDuration: deps.metrics.stageDuration.labels({ integration, stage: "sink" }),
       batchSize: deps.metrics.batchSize.labels({ integration }),
       inFlight: deps.metrics.inFlight.labels({ integration }),
     };
@@ -110,30 +124,17 @@ export class IntegrationRunner {
   }
 
   async run(options: RunOptions): Promise<RunSummary> {
-    const { state, integration } = this.#deps;
+    const { state } = this.#deps;
     this.#signals = options;
     this.#fatal = undefined;
     const run = await state.startRun({ integration: this.#name, trigger: options.trigger });
     this.#progress = new RunProgress(state, run.id);
     this.#started = true;
     this.#sequencer = new AckSequencer((error) => this.#fail(new RunAbortedError(`acknowledging a source batch failed: ${String(error)}`, error)));
-    this.#deadLetters = new DeadLetterRecorder(state, this.#name, this.#log, this.#deps.redactor, this.#deps.metrics);
-    this.#writer = new SinkWriter(this.#deps.sink, integration.resilience.retry, {
-      written: (item) => this.#settleWritten(item),
-      writtenCount: (count) => this.#m.written.inc(count),
-      failed: (item, error, attempts) => this.#settleFailed(item, "sink", error, attempts),
-      retrying: (count, delayMs, attempt) => {
-        this.#progress.counts.retried += count;
-        this.#m.retried.inc(count);
-        this.#m.retries.inc(count);
-        this.#log.debug({ count, delay_ms: Math.round(delayMs), attempt }, "retrying failed messages");
-      },
-      observed: (seconds, size, failures) => {
-        this.#m.sinkDuration.observe(seconds);
-        if (failures > 0) this.#m.sinkFailed.inc(failures);
-        this.#deps.onWriteObserved?.(seconds, size, failures);
-      },
-    }, this.#deps.call);
+    const deadLetters = new DeadLetterRecorder(state, this.#name, this.#log, this.#deps.redactor, this.#deps.metrics);
+    this.#failures = new FailureSettler(deadLetters, this.#deps.redactor, this.#log, this.#m.requeued);
+    this.#lanes = this.#openLanes(options);
+    this.#only = this.#router === undefined ? this.#lanes[0] : undefined;
 
     this.#log.info({ run_id: run.id, trigger: options.trigger }, "run started");
     let sourceError: unknown;
@@ -143,7 +144,7 @@ export class IntegrationRunner {
     } catch (error) {
       if (!(isAbortError(error) && options.stop.aborted)) sourceError = error;
     }
-    if (this.#fatal === undefined && sourceError === undefined) this.#flush();
+    if (this.#fatal === undefined && sourceError === undefined) this.#flushAll();
     await this.#drainWrites();
     await this.#sequencer.idle();
     const unsettled = this.#sequencer.unacked;
@@ -156,13 +157,43 @@ export class IntegrationRunner {
     return this.#finish(run, options, unsettled);
   }
 
-  /** Lets the source describe itself and the sink prepare (create or check its table, open a staging table). */
+  /** One lane per target; only a single target is offered the checkpoint (see WriteOptions). */
+  #openLanes(signals: RunOptions): TargetLane[] {
+    const single = this.#targets.length === 1;
+    const context: TargetLaneContext = {
+      writes: this.#writes,
+      batching: this.#deps.integration.batching,
+      signals,
+      stopped: () => this.#fatal !== undefined,
+      fail: (error) => this.#fail(error),
+      batchSize: this.#m.batchSize,
+      inFlight: this.#m.inFlight,
+      ...(single ? { checkpointOffer: (items: readonly WorkItem[]) => this.#checkpointOffer(items) } : {}),
+    };
+    const onWriteObserved = this.#deps.onWriteObserved;
+    return openTargetLanes({
+      integration: this.#deps.integration,
+      sinks: this.#targets,
+      context,
+      metrics: this.#deps.metrics,
+      log: this.#log,
+      outcomes: {
+        written: (item) => this.#settleWritten(item),
+        failed: (item, stage, error, attempts, viaBroker) => this.#settleFailed(item, stage, error, attempts, viaBroker),
+        retrying: (count) => {
+          this.#progress.counts.retried += count;
+        },
+        ...(onWriteObserved ? { observed: onWriteObserved } : {}),
+      },
+    });
+  }
+
+  /** Lets the source describe itself and every sink prepare (create or check its table, open a staging table). */
   async #start(stop: AbortSignal): Promise<void> {
-    const { source, sink } = this.#deps;
-    const description = (await source.describe?.(stop)) ?? {};
+    const description = (await this.#deps.source.describe?.(stop)) ?? {};
     if (description.estimatedCount !== undefined) this.#progress.estimatedCount = description.estimatedCount;
     const schema = this.#keepsShape() ? description.schema : undefined;
-    await sink.begin?.(schema ? { schema } : {}, this.#signals.abort);
+    for (const lane of this.#lanes) await lane.sink.begin?.(schema ? { schema } : {}, this.#signals.abort);
   }
 
   /**
@@ -173,12 +204,15 @@ export class IntegrationRunner {
     return this.#deps.integration.transforms.every((step) => SHAPE_PRESERVING_TRANSFORMS.has(step.type));
   }
 
-  /** The run ended cleanly: the sink may finish its work (a replace target swaps its table in). */
+  /** The run ended cleanly: the sinks may finish their work (a replace target swaps its table in). */
   async #complete(abort: AbortSignal): Promise<void> {
-    try {
-      await this.#deps.sink.complete?.(abort);
-    } catch (error) {
-      this.#fail(error);
+    for (const lane of this.#lanes) {
+      try {
+        await lane.sink.complete?.(abort);
+      } catch (error) {
+        this.#fail(error);
+        return;
+      }
     }
   }
 
@@ -202,12 +236,12 @@ export class IntegrationRunner {
     }
   }
 
-  /** Waits for the next batch, flushing a partial sink batch when its period ends first. */
+  /** Waits for the next batch, flushing partial sink batches whose period ends first. */
   async #nextOrFlush(next: Promise<IteratorResult<Batch>>): Promise<IteratorResult<Batch> | typeof FLUSH> {
-    if (this.#buffer.length === 0) return next;
-    const remaining = this.#deps.integration.batching.periodMs - (performance.now() - this.#bufferSince);
+    const remaining = this.#dueIn(performance.now());
+    if (remaining === Number.POSITIVE_INFINITY) return next;
     if (remaining <= 0) {
-      this.#flush();
+      this.#flushDue(0);
       return FLUSH;
     }
     let timer: NodeJS.Timeout | undefined;
@@ -216,35 +250,59 @@ export class IntegrationRunner {
     });
     try {
       const result = await Promise.race([next, elapsed]);
-      if (result === FLUSH) this.#flush();
+      // Timers round to whole milliseconds and may fire a fraction early.
+      if (result === FLUSH) this.#flushDue(1);
       return result;
     } finally {
       clearTimeout(timer);
     }
   }
 
-  /** Backpressure: bounded sink writes in flight and bounded unacknowledged source batches. */
+  /** Milliseconds until the first pending sink batch is due (Infinity when none is pending). */
+  #dueIn(now: number): number {
+    let soonest = Number.POSITIVE_INFINITY;
+    for (const lane of this.#lanes) soonest = Math.min(soonest, lane.dueIn(now));
+    return soonest;
+  }
+
+  #flushDue(toleranceMs: number): void {
+    const now = performance.now();
+    for (const lane of this.#lanes) if (lane.dueIn(now) <= toleranceMs) lane.flush();
+  }
+
+  #flushAll(): void {
+    for (const lane of this.#lanes) lane.flush();
+  }
+
+  /**
+   * Backpressure: bounded sink writes in flight per target, and bounded unacknowledged source
+   * batches in total (a target that keeps failing holds the others back only once these fill).
+   */
   async #waitForRoom(): Promise<void> {
     const concurrency = this.#deps.integration.concurrency;
     const maxUnacked = concurrency * 4 + 4;
-    while (this.#fatal === undefined && (this.#inFlight.size >= concurrency || this.#sequencer.unacked >= maxUnacked)) {
-      if (this.#inFlight.size === 0) {
+    while (this.#fatal === undefined && (this.#laneFull(concurrency) || this.#sequencer.unacked >= maxUnacked)) {
+      if (this.#writes.size === 0) {
         await this.#sequencer.idle();
-        if (this.#sequencer.unacked >= maxUnacked) this.#flush();
-        if (this.#inFlight.size === 0) return;
+        if (this.#sequencer.unacked >= maxUnacked) this.#flushAll();
+        if (this.#writes.size === 0) return;
       }
-      await Promise.race(this.#inFlight);
+      await Promise.race(this.#writes);
     }
   }
 
+  #laneFull(concurrency: number): boolean {
+    for (const lane of this.#lanes) if (lane.inFlight >= concurrency) return true;
+    return false;
+  }
+
   async #ingest(batch: Batch): Promise<void> {
-    const { transforms, integration } = this.#deps;
+    const { transforms } = this.#deps;
     const tracked = this.#sequencer.track(batch);
     const count = batch.messages.length;
     this.#progress.counts.read += count;
     this.#m.read.inc(count);
-    const maxCount = integration.batching.count;
-    const maxBytes = integration.batching.bytes;
+    const only = this.#only;
     let transformed = 0;
     const invalid = batch.invalid;
     for (const original of batch.messages) {
@@ -270,39 +328,37 @@ export class IntegrationRunner {
         continue;
       }
       transformed++;
-      if (this.#buffer.length === 0) this.#bufferSince = performance.now();
-      this.#buffer.push({ original, message, owner: tracked });
-      this.#bufferBytes += this.#sizes.estimate(message);
-      if (this.#buffer.length >= maxCount || this.#bufferBytes >= maxBytes) this.#flush();
+      const item: WorkItem = { original, message, owner: tracked };
+      if (only !== undefined) {
+        only.add(item, this.#sizes.estimate(message));
+        continue;
+      }
+      await this.#route(item);
+      if (this.#fatal !== undefined) return;
     }
     if (transformed > 0) this.#m.transformed.inc(transformed);
     await this.#progress.maybeFlush();
   }
 
-  #flush(): void {
-    if (this.#buffer.length === 0) return;
-    const items = this.#buffer;
-    this.#buffer = [];
-    this.#bufferBytes = 0;
-    this.#m.batchSize.observe(items.length);
-    this.#m.inFlight.inc(items.length);
-    const keys = items.map((item) => item.message.key);
-    const conflicts = this.#keys.conflicts(keys);
-    const write = (conflicts.length === 0 ? this.#write(items) : Promise.allSettled(conflicts).then(() => this.#write(items))).finally(() => {
-      this.#inFlight.delete(write);
-      this.#m.inFlight.dec(items.length);
-    });
-    this.#keys.hold(keys, write);
-    this.#inFlight.add(write);
-  }
-
-  async #write(items: WorkItem[]): Promise<void> {
-    if (this.#fatal !== undefined) return;
+  /** Hands a transformed message to the lanes of the targets it goes to; with none, it is settled as filtered. */
+  async #route(item: WorkItem): Promise<void> {
+    let chosen: readonly number[];
     try {
-      await this.#writer.write(items, this.#signals, this.#checkpointOffer(items));
+      chosen = await (this.#router as MessageRouter).route(item.message);
     } catch (error) {
-      this.#fail(error);
+      this.#m.routeFailed.inc();
+      await this.#settleFailed(item, "route", error, item.original.attempt);
+      return;
     }
+    if (chosen.length === 0) {
+      this.#progress.counts.filtered++;
+      this.#m.unrouted.inc();
+      this.#sequencer.settle(item.owner);
+      return;
+    }
+    if (chosen.length > 1) this.#sequencer.expectMore(item.owner, chosen.length - 1);
+    const bytes = this.#sizes.estimate(item.message);
+    for (const index of chosen) (this.#lanes[index] as TargetLane).add(item, bytes);
   }
 
   /** The checkpoint a target in the state database may commit with this write (see WriteOptions). */
@@ -313,7 +369,7 @@ export class IntegrationRunner {
   }
 
   async #closeEnds(): Promise<void> {
-    for (const end of [this.#deps.source, this.#deps.sink]) {
+    for (const end of [this.#deps.source, ...this.#lanes.map((lane) => lane.sink)]) {
       try {
         await end.close?.();
       } catch (error) {
@@ -323,7 +379,7 @@ export class IntegrationRunner {
   }
 
   async #drainWrites(): Promise<void> {
-    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    while (this.#writes.size > 0) await Promise.allSettled([...this.#writes]);
   }
 
   #settleWritten(item: WorkItem): void {
@@ -331,55 +387,21 @@ export class IntegrationRunner {
     this.#sequencer.settle(item.owner);
   }
 
-  async #settleFailed(item: WorkItem, stage: string, error: unknown, attempts: number): Promise<void> {
+  /** `viaBroker`: whether the source's broker may take the message back (false when other targets have it). */
+  async #settleFailed(item: WorkItem, stage: string, error: unknown, attempts: number, viaBroker = true): Promise<void> {
     if (this.#deps.integration.onError === "fail") {
       this.#fail(new RunAbortedError(`${stage} failed and on_error is "fail": ${String((error as Error)?.message ?? error)}`, error));
       return;
     }
-    const settlement = item.owner.batch.settlement;
     try {
-      if (settlement === undefined) {
-        await this.#deadLetters.record(item.original, stage, error, attempts);
-      } else if (await this.#settleWithBroker(settlement, item.original, stage, error, attempts)) {
-        this.#progress.counts.retried++;
-        this.#sequencer.settle(item.owner);
-        return;
-      }
+      const outcome = await this.#failures.settle(item.original, item.owner.batch.settlement, stage, error, attempts, viaBroker);
+      if (outcome === "requeued") this.#progress.counts.retried++;
+      else this.#progress.counts.deadLettered++;
     } catch (storeError) {
       this.#fail(new RunAbortedError(`could not dead-letter a failed message, stopping so nothing is lost: ${String((storeError as Error)?.message ?? storeError)}`, storeError));
       return;
     }
-    this.#progress.counts.deadLettered++;
     this.#sequencer.settle(item.owner);
-  }
-
-  /**
-   * A failed message of a broker source: handed back for a later delivery when it failed
-   * transiently and the broker can take it (returns true), else dead-lettered in the broker
-   * or in the state store (returns false).
-   */
-  async #settleWithBroker(settlement: MessageSettlement, original: Message, stage: string, error: unknown, attempts: number): Promise<boolean> {
-    const report: MessageFailureReport = {
-      error: this.#deps.redactor.redact(errorMessage(error)),
-      kind: errorKind(error),
-      stage,
-      attempts: Math.max(attempts, original.attempt),
-    };
-    if (report.kind === "transient" && settlement.requeue !== undefined) {
-      if ((await settlement.requeue(original, report)) === "requeued") {
-        this.#m.requeued.inc();
-        this.#log.warn({ correlation_id: original.correlationId, message_id: original.id, stage, attempts: report.attempts, error: report.error }, `message handed back to the broker for a later delivery: ${report.error}`);
-        return true;
-      }
-    }
-    if (settlement.deadLetter !== undefined) {
-      await settlement.deadLetter(original, report);
-      this.#deadLetters.counted(original, stage, report.error, report.attempts, "broker");
-      return false;
-    }
-    await this.#deadLetters.record(original, stage, error, report.attempts);
-    await settlement.discard?.(original);
-    return false;
   }
 
   #fail(error: unknown): void {

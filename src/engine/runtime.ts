@@ -8,7 +8,7 @@ import { backoffDelay } from "../resilience/backoff.js";
 import { newId } from "../core/ids.js";
 import type { SecretRedactor } from "../core/redact.js";
 import type { LoadedConfig } from "../config/loader.js";
-import type { IntegrationConfig, JunctionConfig } from "../config/model.js";
+import type { IntegrationConfig, JunctionConfig, TargetConfig } from "../config/model.js";
 import { HealthRegistry } from "../observability/health.js";
 import { createLogger } from "../observability/logger.js";
 import { JunctionMetrics } from "../observability/metrics.js";
@@ -112,7 +112,7 @@ export class JunctionRuntime {
 
   /** Opens every connection the integrations use and registers its health check. */
   async openConnections(integrations: IntegrationConfig[]): Promise<void> {
-    const names = new Set(integrations.flatMap((i) => [i.source.connection, i.target.connection]));
+    const names = new Set(integrations.flatMap((i) => [i.source.connection, ...i.targets.map((target) => target.connection)]));
     for (const name of names) {
       if (this.#healthChecked.has(name)) continue;
       const definition = this.config.connections[name];
@@ -211,7 +211,7 @@ export class JunctionRuntime {
     const runner = await createIntegrationRunner(
       integration,
       { connections: this.connections, state: this.state, logger: this.logger, metrics: this.metrics, redactor: this.redactor, baseDir: this.config.baseDir },
-      { follow: options.follow, call: this.callPolicyFor(integration).policy, onWriteObserved: (seconds, size, failures) => alerts.observe(seconds, size, failures) },
+      { follow: options.follow, callFor: (target) => this.callPolicyFor(integration, target).policy, onWriteObserved: (seconds, size, failures) => alerts.observe(seconds, size, failures) },
     );
     this.#active.add(runner);
     try {
@@ -233,22 +233,26 @@ export class JunctionRuntime {
   }
 
   /**
-   * The circuit breaker, rate limit, bulkhead and timeout around an integration's sink
-   * writes: one per integration for the runtime's life, so a breaker remembers across passes.
+   * The circuit breaker, rate limit, bulkhead and timeout around the sink writes of one
+   * target of an integration (default: its first): one per integration and target for the
+   * runtime's life, so a breaker remembers across passes. Named after the integration for a
+   * `target:`, "<integration>:<target name>" with `targets:` or `switch:` (metrics, logs).
    */
-  callPolicyFor(integration: IntegrationConfig): CallPolicy {
-    let call = this.#callPolicies.get(integration.name);
+  callPolicyFor(integration: IntegrationConfig, target: TargetConfig | undefined = integration.targets[0]): CallPolicy {
+    if (target === undefined) throw configError(`integration "${integration.name}" has no target`);
+    const name = integration.routing === "single" ? integration.name : `${integration.name}:${target.name}`;
+    let call = this.#callPolicies.get(name);
     if (!call) {
-      const logger = this.logger.child({ integration: integration.name });
-      call = buildCallPolicy(integration.resilience, {
-        name: integration.name,
+      const logger = this.logger.child(integration.routing === "single" ? { integration: integration.name } : { integration: integration.name, target: target.name });
+      call = buildCallPolicy(target.resilience, {
+        name,
         metrics: this.metrics,
         onStateChange: (event) => {
           const log = event.to === "closed" ? logger.info.bind(logger) : logger.warn.bind(logger);
           log({ from: event.from, to: event.to, reason: event.reason }, `circuit ${event.to} (${event.reason})`);
         },
       });
-      this.#callPolicies.set(integration.name, call);
+      this.#callPolicies.set(name, call);
     }
     return call;
   }

@@ -98,7 +98,7 @@ export interface NewDeadLetter {
   integration: string;
   /** The message as it came from the source, before transforms, so a replay can re-run a fixed mapping. */
   message: StoredMessage;
-  /** Where it failed: "transform", "sink", "source". */
+  /** Where it failed: "source", "transform", "route", "sink", or "sink:<target>" at one of several targets (replayed to that target only). */
   stage: string;
   error: { kind: string; message: string; code?: string; context?: Record<string, unknown> };
   attempts: number;

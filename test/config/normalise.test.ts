@@ -34,15 +34,17 @@ describe("normalisation", () => {
     assert.deepEqual(config.log, { level: "info", format: "auto" });
     assert.equal(config.shutdownTimeoutMs, DEFAULTS.shutdownTimeoutMs);
     assert.deepEqual(config.connections.db, { name: "db", type: "database", options: { url: "sqlite:data.db" }, required: true });
+    const resilience = { retry: { ...DEFAULTS.retry }, timeoutMs: 0, timeoutStrategy: "cooperative" };
     assert.deepEqual(config.integrations.users, {
       name: "users",
       source: { connection: "db", options: { table: "users" } },
       transforms: [],
-      target: { connection: "out", options: {} },
+      targets: [{ name: "out", connection: "out", options: {}, resilience }],
+      routing: "single",
       trigger: { kind: "once" },
       batching: { ...DEFAULTS.batching },
       concurrency: DEFAULTS.concurrency,
-      resilience: { retry: { ...DEFAULTS.retry }, timeoutMs: 0, timeoutStrategy: "cooperative" },
+      resilience,
       onError: "dead_letter",
       monitoring: { alerts: { windowMs: DEFAULTS.alertWindowMs } },
     });

@@ -36,7 +36,7 @@ describe("problem positions", () => {
     source: { connection: db, table: users }`),
     );
     assert.deepEqual(located(problems, "integrations.users"), [9, 3]);
-    assert.equal(problemAt(problems, "integrations.users").message, 'missing required key "target"');
+    assert.equal(problemAt(problems, "integrations.users").message, 'missing required key "target": write to one target (target:), to several (targets:), or to the first matching case (switch:)');
   });
 
   test("a missing key of a connector's options points at the endpoint key", async () => {

@@ -2,7 +2,7 @@ import type { Batch, Sink, Source, WriteOutcome } from "../../src/connectors/typ
 import { sleep } from "../../src/core/abort.js";
 import { createMessage } from "../../src/core/message.js";
 import type { Message } from "../../src/core/message.js";
-import type { IntegrationConfig } from "../../src/config/model.js";
+import type { IntegrationConfig, TargetConfig } from "../../src/config/model.js";
 import { DEFAULTS } from "../../src/config/model.js";
 
 /**
@@ -82,12 +82,14 @@ export function numberedBatches(batchCount: number, perBatch: number): Message[]
   return out;
 }
 
+/** An integration for engine tests; unless `targets` is given, one `target:` ("dst") with the integration's resilience. */
 export function testIntegration(overrides: Partial<IntegrationConfig> = {}): IntegrationConfig {
-  return {
+  const integration: IntegrationConfig = {
     name: "test",
     source: { connection: "src", options: {} },
     transforms: [],
-    target: { connection: "dst", options: {} },
+    targets: [],
+    routing: "single",
     trigger: { kind: "once" },
     batching: { count: 10, bytes: 1024 * 1024, periodMs: 50 },
     concurrency: 2,
@@ -96,4 +98,13 @@ export function testIntegration(overrides: Partial<IntegrationConfig> = {}): Int
     monitoring: { alerts: { windowMs: DEFAULTS.alertWindowMs } },
     ...overrides,
   };
+  if (overrides.targets === undefined) integration.targets = [{ name: "dst", connection: "dst", options: {}, resilience: integration.resilience }];
+  return integration;
+}
+
+/** A target of a `targets:` or `switch:` integration for engine tests, with the retries of testIntegration. */
+export function testTarget(name: string, when?: string, resilience: Partial<IntegrationConfig["resilience"]> = {}): TargetConfig {
+  const target: TargetConfig = { name, connection: name, options: {}, resilience: { ...testIntegration().resilience, ...resilience } };
+  if (when !== undefined) target.when = when;
+  return target;
 }

@@ -149,6 +149,48 @@ export const endpointSchema = Type.Object(
   { additionalProperties: true },
 );
 
+const WHEN_DESCRIPTION = "JSONata condition on the transformed payload (`$message` holds the envelope, as in `map`): the target gets the message when it is true.";
+
+export const targetNameSchema = Type.String({
+  minLength: 1,
+  description: "Name of this target, unique in the integration (metric labels, logs, dead-letter stage `sink:<name>`). Default: the connection name.",
+});
+
+/** One item of `targets:`: an endpoint with an optional name and condition. */
+function fanOutTargetSchema(endpoint: TSchema): TSchema {
+  const properties = (endpoint as { properties?: Record<string, TSchema> }).properties ?? {};
+  return {
+    ...endpoint,
+    properties: { ...properties, name: targetNameSchema, when: Type.String({ minLength: 1, description: WHEN_DESCRIPTION }) },
+    description: "A target: `connection`, the connector's target options, and optionally `name` and `when`.",
+  } as TSchema;
+}
+
+/** One case of `switch:`. */
+function switchCaseSchema(endpoint: TSchema): TSchema {
+  return Type.Object(
+    {
+      when: Type.Optional(Type.String({ minLength: 1, description: `${WHEN_DESCRIPTION} A case without \`when\` is the default and must be the last.` })),
+      name: Type.Optional(targetNameSchema),
+      target: endpoint,
+    },
+    { additionalProperties: false },
+  );
+}
+
+const TARGET_DESCRIPTION = "The one target every message is written to. Exactly one of target, targets or switch.";
+const TARGETS_DESCRIPTION = "Fan-out: every message is written to each of these targets whose `when` holds. Exactly one of target, targets or switch.";
+const SWITCH_DESCRIPTION = "Routing: every message is written to the target of the first case whose `when` holds; a case without `when` is the default. Exactly one of target, targets or switch.";
+
+/** `target`, `targets` and `switch` (all optional here: the rule that exactly one is given is checked with the engine rules). */
+function targetProperties(endpoint: TSchema): Record<"target" | "targets" | "switch", TSchema> {
+  return {
+    target: Type.Optional({ ...endpoint, description: TARGET_DESCRIPTION }),
+    targets: Type.Optional(Type.Array(fanOutTargetSchema(endpoint), { minItems: 1, description: TARGETS_DESCRIPTION })),
+    switch: Type.Optional(Type.Array(switchCaseSchema(endpoint), { minItems: 1, description: SWITCH_DESCRIPTION })),
+  };
+}
+
 const STEPS_DESCRIPTION = "Steps applied in order, each a one-key map such as `- map: '{ \"id\": id }'`.";
 
 /** One transform step: a map whose one key is the transform name (checked with the transforms). */
@@ -159,7 +201,7 @@ export const integrationSchema = Type.Object(
     description: Type.Optional(Type.String()),
     source: endpointSchema,
     transform: Type.Optional(Type.Array(stepShapeSchema, { description: STEPS_DESCRIPTION })),
-    target: endpointSchema,
+    ...targetProperties(endpointSchema),
     sync: Type.Optional(syncSchema),
     resilience: Type.Optional(resilienceSchema),
     on_error: Type.Optional(literals(ON_ERROR, { description: "dead_letter: park failed messages and go on. fail: stop the integration. Default dead_letter." })),
@@ -209,7 +251,7 @@ export function topLevelSchema(connection: TSchema = connectionShapeSchema, step
           {
             ...integrationSchema.properties,
             source: endpoint,
-            target: endpoint,
+            ...targetProperties(endpoint),
             transform: Type.Optional(Type.Array(step, { description: STEPS_DESCRIPTION })),
           },
           { additionalProperties: false },

@@ -1,7 +1,8 @@
 import type { AnyConnectorSpec } from "../../connectors/types.js";
 import type { AnyTransformSpec } from "../../transform/types.js";
 import type { ConfigIssue } from "../issues.js";
-import { didYouMean } from "../did-you-mean.js";
+import { closestMatch, didYouMean } from "../did-you-mean.js";
+import { sinkOptions, writtenTargets } from "../integration-targets.js";
 import { restoreInterpolatedTypes } from "../interpolated-types.js";
 import type { SecretFields } from "../secrets.js";
 import { CONNECTION_ENGINE_KEYS } from "../schema/engine.js";
@@ -37,8 +38,9 @@ export function validateComponents(root: Record<string, unknown>, ctx: Component
   const integrations = isPlainMap(root.integrations) ? root.integrations : {};
   for (const [name, integration] of Object.entries(integrations)) {
     if (!isPlainMap(integration)) continue;
-    for (const role of ["source", "target"] as const) {
-      issues.push(...validateEndpoint(["integrations", name, role], integration[role], role, connections, ctx));
+    issues.push(...validateEndpoint(["integrations", name, "source"], integration.source, "source", ["connection"], connections, ctx));
+    for (const target of writtenTargets(["integrations", name], integration)) {
+      issues.push(...validateEndpoint(target.path, target.endpoint, "target", target.engineKeys, connections, ctx));
     }
     if (Array.isArray(integration.transform)) {
       integration.transform.forEach((step, index) => {
@@ -67,7 +69,15 @@ function validateConnection(name: string, block: unknown, ctx: ComponentValidati
   return issues;
 }
 
-function validateEndpoint(path: Path, endpoint: unknown, role: "source" | "target", connections: Record<string, unknown>, ctx: ComponentValidationContext): LocatedIssue[] {
+/** `engineKeys`: the keys of the endpoint that are not the connector's options (`connection`, and `name`/`when` in `targets:`). */
+function validateEndpoint(
+  path: Path,
+  endpoint: unknown,
+  role: "source" | "target",
+  engineKeys: readonly string[],
+  connections: Record<string, unknown>,
+  ctx: ComponentValidationContext,
+): LocatedIssue[] {
   if (!isPlainMap(endpoint) || typeof endpoint.connection !== "string") return [];
   const reference = endpoint.connection;
   const connection = Object.hasOwn(connections, reference) ? connections[reference] : undefined;
@@ -90,12 +100,19 @@ function validateEndpoint(path: Path, endpoint: unknown, role: "source" | "targe
       },
     ];
   }
-  const options: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(endpoint)) if (key !== "connection") options[key] = value;
+  const options = sinkOptions(endpoint, engineKeys);
   const check = role === "source" ? spec.check?.source?.bind(spec.check) : spec.check?.sink?.bind(spec.check);
   const issues = checkValue(schema, { value: options }, path, ctx, check);
   for (const key of Object.keys(options)) endpoint[key] = options[key];
-  return issues;
+  return engineKeys.length > 1 ? issues.map((issue) => suggestEngineKey(issue, path, engineKeys)) : issues;
+}
+
+/** An unknown key of a `targets:` item that is a misspelt `name` or `when` rather than a sink option. */
+function suggestEngineKey(issue: LocatedIssue, path: Path, engineKeys: readonly string[]): LocatedIssue {
+  const key = issue.path[path.length];
+  if (issue.path.length !== path.length + 1 || typeof key !== "string" || !issue.message.startsWith(`unknown key "${key}"`) || issue.message.includes("did you mean")) return issue;
+  const match = closestMatch(key, engineKeys);
+  return match === undefined ? issue : { ...issue, message: `unknown key "${key}" (did you mean "${match}"?)` };
 }
 
 function validateStep(path: Path, step: unknown, ctx: ComponentValidationContext): LocatedIssue[] {

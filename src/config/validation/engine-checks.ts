@@ -4,6 +4,9 @@ import type { LocatedIssue } from "./located-issue.js";
 import { isPlainMap } from "./plain-map.js";
 import { checkResilience } from "./resilience-checks.js";
 import { checkReplaceTarget } from "./target-mode-checks.js";
+import { checkTargets } from "./target-checks.js";
+import { writtenTargets } from "../integration-targets.js";
+import type { WrittenTarget } from "../integration-targets.js";
 
 type Path = Array<string | number>;
 
@@ -23,11 +26,31 @@ export function checkEngineRules(root: Record<string, unknown>): LocatedIssue[] 
     issues.push(...checkName("integration", ["integrations", name], name));
     if (!isPlainMap(integration)) continue;
     if (isPlainMap(integration.sync)) issues.push(...checkSync(["integrations", name, "sync"], integration.sync));
-    issues.push(...checkReplaceTarget(["integrations", name], integration));
-    if (isPlainMap(integration.resilience)) {
-      const target = isPlainMap(integration.target) && typeof integration.target.connection === "string" ? connections[integration.target.connection] : undefined;
-      const inherited = isPlainMap(target) && isPlainMap(target.resilience) ? target.resilience : {};
-      issues.push(...checkResilience(["integrations", name, "resilience"], integration.resilience, inherited));
+    const path = ["integrations", name];
+    issues.push(...checkTargets(path, integration));
+    const targets = writtenTargets(path, integration);
+    for (const target of targets) issues.push(...checkReplaceTarget(target.path, target.endpoint, integration));
+    if (isPlainMap(integration.resilience)) issues.push(...checkIntegrationResilience([...path, "resilience"], integration.resilience, targets, connections));
+  }
+  return issues;
+}
+
+/** Judged over each target connection's `resilience:` the block overrides (once per problem when several give the same). */
+function checkIntegrationResilience(path: Path, resilience: Record<string, unknown>, targets: WrittenTarget[], connections: Record<string, unknown>): LocatedIssue[] {
+  const inheritedBlocks = new Set<Record<string, unknown>>();
+  for (const target of targets) {
+    const connection = isPlainMap(target.endpoint) && typeof target.endpoint.connection === "string" ? connections[target.endpoint.connection] : undefined;
+    inheritedBlocks.add(isPlainMap(connection) && isPlainMap(connection.resilience) ? connection.resilience : {});
+  }
+  if (inheritedBlocks.size === 0) inheritedBlocks.add({});
+  const seen = new Set<string>();
+  const issues: LocatedIssue[] = [];
+  for (const inherited of inheritedBlocks) {
+    for (const issue of checkResilience(path, resilience, inherited)) {
+      const id = `${issue.path.join("\u0000")}\u0000${issue.message}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      issues.push(issue);
     }
   }
   return issues;
