@@ -13,7 +13,7 @@
 // published at BENCH_RATE/s for BENCH_LATENCY_SECONDS while the consumer runs; p50/p99 of
 // commit time − publish time.
 //
-//   npm run bench:brokers   (BENCH_DIST=<dir> measures another build; BENCH_MESSAGES=100000 BENCH_BATCH=500 BENCH_PERIOD_MS=100 BENCH_RATE=2000 BENCH_LATENCY_SECONDS=10 BENCH_CASES=amqp,nats,publish)
+//   npm run bench:brokers   (BENCH_DIST=<dir> measures another build, BENCH_CHILD_ARGS adds Node options to the Junction child; BENCH_MESSAGES=100000 BENCH_BATCH=500 BENCH_PERIOD_MS=100 BENCH_RATE=2000 BENCH_LATENCY_SECONDS=10 BENCH_CASES=amqp,nats,publish)
 //
 // Needs PostgreSQL (127.0.0.1:5432, database test), RabbitMQ (guest) and NATS with JetStream
 // on their default local ports; creates and removes its own queues, streams and tables.
@@ -38,6 +38,8 @@ const PG_URL = process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/t
 const AMQP_URL = process.env.BENCH_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 const NATS_URL = process.env.BENCH_NATS_URL ?? "nats://127.0.0.1:4222";
 const TAG = `${process.pid}`;
+// BENCH_CHILD_ARGS: Node options for the Junction child, e.g. "--cpu-prof --cpu-prof-dir=prof".
+const CHILD_ARGS = process.env.BENCH_CHILD_ARGS?.split(" ").filter((arg) => arg !== "") ?? [];
 // BENCH_DIST: another compiled build to measure instead of dist/.
 const CLI = process.env.BENCH_DIST ? resolve(process.env.BENCH_DIST, "cli/main.js") : join(repoRoot, "dist/cli/main.js");
 
@@ -104,7 +106,7 @@ async function paced(publish: (id: number, sentAt: number) => Promise<void> | vo
 async function junctionRun(config: string, untilRows: { table: string; count: number } | undefined, args: string[] = []): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "junction-bench-"));
   writeFileSync(join(dir, "junction.yaml"), config);
-  const child = spawn(process.execPath, [CLI, "run", "junction.yaml", ...args], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, [...CHILD_ARGS, CLI, "run", "junction.yaml", ...args], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
   const exited = once(child, "exit");
