@@ -5,6 +5,7 @@ import { fileConnector } from "./file/index.js";
 import { generateConnector } from "./generate/index.js";
 import { httpServerConnector } from "./http_server/index.js";
 import { mysqlConnector } from "./mysql/index.js";
+import { natsConnector } from "./nats/index.js";
 import { postgresConnector } from "./postgres/index.js";
 import { redisConnector } from "./redis/index.js";
 import { sqliteConnector } from "./sqlite/index.js";
@@ -19,6 +20,7 @@ export const connectorSpecs: readonly AnyConnectorSpec[] = Object.freeze<AnyConn
   httpServerConnector,
   redisConnector,
   amqpConnector,
+  natsConnector,
   generateConnector,
   stdoutConnector,
   discardConnector,
