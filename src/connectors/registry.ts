@@ -4,6 +4,7 @@ import { discardConnector } from "./discard/index.js";
 import { fileConnector } from "./file/index.js";
 import { generateConnector } from "./generate/index.js";
 import { httpServerConnector } from "./http_server/index.js";
+import { mqttConnector } from "./mqtt/index.js";
 import { mysqlConnector } from "./mysql/index.js";
 import { natsConnector } from "./nats/index.js";
 import { postgresConnector } from "./postgres/index.js";
@@ -21,6 +22,7 @@ export const connectorSpecs: readonly AnyConnectorSpec[] = Object.freeze<AnyConn
   redisConnector,
   amqpConnector,
   natsConnector,
+  mqttConnector,
   generateConnector,
   stdoutConnector,
   discardConnector,
