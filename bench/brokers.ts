@@ -11,9 +11,9 @@
 // Consumer throughput is N / (last commit − first commit) from the rows' commit clock;
 // publisher throughput is N / (last − first message seen in the queue). Latency: messages
 // published at BENCH_RATE/s for BENCH_LATENCY_SECONDS while the consumer runs; p50/p99 of
-// commit time − publish time.
+// commit time − publish time. Every case runs BENCH_ROUNDS (3) times; the table shows medians.
 //
-//   npm run bench:brokers   (BENCH_DIST=<dir> measures another build, BENCH_CHILD_ARGS adds Node options to the Junction child; BENCH_MESSAGES=100000 BENCH_BATCH=500 BENCH_PERIOD_MS=100 BENCH_RATE=2000 BENCH_LATENCY_SECONDS=10 BENCH_CASES=amqp,nats,publish)
+//   npm run bench:brokers   (BENCH_DIST=<dir> measures another build, BENCH_CHILD_ARGS adds Node options to the Junction child; BENCH_MESSAGES=100000 BENCH_BATCH=500 BENCH_PERIOD_MS=100 BENCH_RATE=2000 BENCH_LATENCY_SECONDS=10 BENCH_CASES=amqp,nats,publish BENCH_ROUNDS=3)
 //
 // Needs PostgreSQL (127.0.0.1:5432, database test), RabbitMQ (guest) and NATS with JetStream
 // on their default local ports; creates and removes its own queues, streams and tables.
@@ -34,6 +34,8 @@ const PERIOD_MS = Number(process.env.BENCH_PERIOD_MS ?? 100);
 const RATE = Number(process.env.BENCH_RATE ?? 2000);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 10);
 const CASES = process.env.BENCH_CASES?.split(",") ?? ["amqp", "nats", "publish"];
+// Each case runs BENCH_ROUNDS times (baseline, then Junction); medians are reported, every round too.
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const PG_URL = process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const AMQP_URL = process.env.BENCH_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 const NATS_URL = process.env.BENCH_NATS_URL ?? "nats://127.0.0.1:4222";
@@ -357,12 +359,27 @@ const labels: Record<string, string> = {
   nats: "NATS JetStream → PostgreSQL upsert (baseline: @nats-io/jetstream + pg)",
   publish: "publish to RabbitMQ with confirms (baseline: amqplib confirm channel)",
 };
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+};
+const medianOf = (rounds: Measured[]): Measured => {
+  const p50 = rounds.flatMap((round) => (round.p50Ms === undefined ? [] : [round.p50Ms]));
+  const p99 = rounds.flatMap((round) => (round.p99Ms === undefined ? [] : [round.p99Ms]));
+  return { rate: median(rounds.map((round) => round.rate)), ...(p50.length > 0 ? { p50Ms: median(p50), p99Ms: median(p99) } : {}) };
+};
+const notes: string[] = [];
 try {
   for (const [name, run] of results) {
     if (!CASES.includes(name)) continue;
-    const { junction, baseline } = await run();
+    const rounds: { junction: Measured; baseline: Measured }[] = [];
+    for (let round = 0; round < ROUNDS; round++) rounds.push(await run());
+    const junction = medianOf(rounds.map((round) => round.junction));
+    const baseline = medianOf(rounds.map((round) => round.baseline));
     console.log(`| ${labels[name]} | ${int(junction.rate)} | ${int(baseline.rate)} | ${(junction.rate / baseline.rate).toFixed(2)} | ${ms(junction.p50Ms)} / ${ms(junction.p99Ms)} | ${ms(baseline.p50Ms)} / ${ms(baseline.p99Ms)} |`);
+    notes.push(`${name} rounds (Junction / baseline msg/s): ${rounds.map((round) => `${int(round.junction.rate)} / ${int(round.baseline.rate)} (${(round.junction.rate / round.baseline.rate).toFixed(2)})`).join("; ")}`);
   }
+  for (const note of notes) console.log(note);
 } finally {
   await db.end();
   await sinkDb.end();

@@ -62,7 +62,8 @@ export function createJetStreamSource(client: NatsClient, stream: string, option
       };
       let feed: PullFeed<Delivery>;
       try {
-        feed = new PullFeed(await client.js.consumers.get(stream, consumerName), batchSize, (msg) => {
+        // Two batches read ahead: one for the engine to take while the previous one is written.
+        feed = new PullFeed(await client.js.consumers.get(stream, consumerName), batchSize * 2, (msg) => {
           const delivery = new Delivery(msg);
           keeper.hold(delivery);
           return delivery;
