@@ -58,3 +58,25 @@ export function linkSignals(...signals: Array<AbortSignal | undefined>): { signa
     },
   };
 }
+
+/**
+ * Settles like `promise`, or rejects with the abort reason as soon as `signal` aborts. The
+ * operation itself goes on: for clients that cannot cancel (a PING, an MQTT publish).
+ */
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortError(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortError(signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}

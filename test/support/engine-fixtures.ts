@@ -4,6 +4,12 @@ import { createMessage } from "../../src/core/message.js";
 import type { Message } from "../../src/core/message.js";
 import type { IntegrationConfig, TargetConfig } from "../../src/config/model.js";
 import { DEFAULTS } from "../../src/config/model.js";
+import { IntegrationRunner } from "../../src/engine/runner.js";
+import type { RunSummary } from "../../src/engine/runner.js";
+import { SecretRedactor } from "../../src/core/redact.js";
+import { createLogger } from "../../src/observability/logger.js";
+import { JunctionMetrics } from "../../src/observability/metrics.js";
+import type { StateStore } from "../../src/state/types.js";
 
 /**
  * In-process source and sink implementations of the connector contract, for testing the
@@ -108,3 +114,35 @@ export function testTarget(name: string, when?: string, resilience: Partial<Inte
   if (when !== undefined) target.when = when;
   return target;
 }
+
+/** A runner of one test integration (no transforms) over `source` and `sink`, silent, with its own metrics. */
+export function testRunner(name: string, source: Source, sink: Sink, state: StateStore, continuous: boolean): IntegrationRunner {
+  return new IntegrationRunner({
+    integration: testIntegration({ name, trigger: continuous ? { kind: "continuous" } : { kind: "once" } }),
+    source,
+    sink,
+    transforms: [],
+    state,
+    logger: createLogger({ level: "silent" }),
+    metrics: new JunctionMetrics({ defaultMetrics: false }),
+    redactor: new SecretRedactor(),
+  });
+}
+
+/** Runs a test integration continuously until `done` holds (or `timeoutMs` passes), then stops it gracefully. */
+export async function runContinuouslyUntil(
+  name: string,
+  source: Source,
+  sink: Sink,
+  state: StateStore,
+  done: () => Promise<boolean> | boolean,
+  timeoutMs = 20_000,
+): Promise<RunSummary> {
+  const stop = new AbortController();
+  const running = testRunner(name, source, sink, state, true).run({ trigger: "continuous", stop: stop.signal, abort: new AbortController().signal });
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !(await done())) await sleep(25);
+  stop.abort();
+  return running;
+}
+

@@ -1,7 +1,7 @@
 import { connectAsync } from "mqtt";
 import { errorMessage } from "../../core/errors.js";
 import type { HealthResult } from "../types.js";
-import { abortable } from "./abortable.js";
+import { abortable } from "../../core/abort.js";
 import { probeOptions } from "./client-options.js";
 import type { MqttSettings } from "./client-options.js";
 

@@ -1,13 +1,12 @@
 import { setMaxListeners } from "node:events";
 import type { IClientPublishOptions } from "mqtt";
-import { abortError, linkSignals } from "../../core/abort.js";
+import { abortError, abortable, linkSignals } from "../../core/abort.js";
 import { permanentError } from "../../core/errors.js";
 import type { Message } from "../../core/message.js";
 import { EventEncoder } from "../shared/events/event-codec.js";
 import { MessageTemplate } from "../shared/events/message-template.js";
 import { failAll } from "../types.js";
 import type { MessageFailure, Sink, SinkContext, WriteOutcome } from "../types.js";
-import { abortable } from "./abortable.js";
 import { mqttError } from "./mqtt-errors.js";
 import type { MqttSession } from "./mqtt-session.js";
 import { publishProperties } from "./publish-properties.js";

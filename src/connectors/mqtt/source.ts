@@ -1,13 +1,12 @@
 import type { ISubscriptionMap } from "mqtt";
 import type { Logger } from "pino";
-import { linkSignals } from "../../core/abort.js";
+import { abortable, linkSignals } from "../../core/abort.js";
 import { transientError } from "../../core/errors.js";
 import type { Message } from "../../core/message.js";
 import { durationMs } from "../shared/config-fields.js";
 import { EventDecoder } from "../shared/events/event-codec.js";
 import { MessageTemplate } from "../shared/events/message-template.js";
 import type { Batch, Source, SourceContext } from "../types.js";
-import { abortable } from "./abortable.js";
 import type { ReceivedPublish } from "./inbox.js";
 import { mqttError } from "./mqtt-errors.js";
 import type { MqttSession } from "./mqtt-session.js";

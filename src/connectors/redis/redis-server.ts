@@ -1,3 +1,4 @@
+import { abortable } from "../../core/abort.js";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { HealthResult } from "../types.js";
@@ -67,7 +68,7 @@ export class RedisServer {
   async health(signal: AbortSignal): Promise<HealthResult> {
     const started = performance.now();
     try {
-      await untilAborted(this.commands.ping(), signal);
+      await abortable(this.commands.ping(), signal);
       const latencyMs = Math.round((performance.now() - started) * 10) / 10;
       return { status: "healthy", latencyMs, detail: `PING answered in ${latencyMs}ms` };
     } catch (error) {
@@ -92,20 +93,3 @@ async function quit(client: Redis): Promise<void> {
   client.disconnect();
 }
 
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new Error("health check aborted"));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new Error("health check timed out"));
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
-}

@@ -5,17 +5,10 @@
 // the dead letters, and a relay carries ids, correlation ids and trace context.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { Sink, Source } from "../../../src/connectors/types.js";
-import { sleep } from "../../../src/core/abort.js";
 import { permanentError, transientError } from "../../../src/core/errors.js";
-import { SecretRedactor } from "../../../src/core/redact.js";
-import { IntegrationRunner } from "../../../src/engine/runner.js";
-import type { RunSummary } from "../../../src/engine/runner.js";
-import { createLogger } from "../../../src/observability/logger.js";
-import { JunctionMetrics } from "../../../src/observability/metrics.js";
 import { openStateStore } from "../../../src/state/open.js";
 import type { StateStore } from "../../../src/state/types.js";
-import { RecordingSink, testIntegration } from "../../support/engine-fixtures.js";
+import { RecordingSink, runContinuouslyUntil, testRunner } from "../../support/engine-fixtures.js";
 import { serviceSkipReason } from "../../support/services.js";
 import { MqttFixture, quietFor } from "./mqtt-fixture.js";
 
@@ -33,29 +26,6 @@ describe("mqtt source in the engine", { skip: await serviceSkipReason("mqtt") },
     await state.close();
   });
 
-  function runner(name: string, source: Source, sink: Sink, continuous: boolean): IntegrationRunner {
-    return new IntegrationRunner({
-      integration: testIntegration({ name, trigger: continuous ? { kind: "continuous" } : { kind: "once" } }),
-      source,
-      sink,
-      transforms: [],
-      state,
-      logger: createLogger({ level: "silent" }),
-      metrics: new JunctionMetrics({ defaultMetrics: false }),
-      redactor: new SecretRedactor(),
-    });
-  }
-
-  /** Runs continuously until `done` holds (or 20 s pass), then stops gracefully. */
-  async function runUntil(name: string, source: Source, sink: Sink, done: () => Promise<boolean> | boolean): Promise<RunSummary> {
-    const stop = new AbortController();
-    const running = runner(name, source, sink, true).run({ trigger: "continuous", stop: stop.signal, abort: new AbortController().signal });
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline && !(await done())) await sleep(25);
-    stop.abort();
-    return running;
-  }
-
   test("a message that fails for good is dead-lettered in the state store and acknowledged; the rest is written; nothing comes again", async () => {
     const topic = fx.topic("poison");
     const clientId = fx.clientId("poison");
@@ -69,7 +39,7 @@ describe("mqtt source in the engine", { skip: await serviceSkipReason("mqtt") },
     });
     const connection = await fx.connect({ client_id: clientId });
     const source = fx.source(connection, { topics: [topic] }, { follow: true, batchSize: 10, integration: "poison" });
-    const summary = await runUntil("poison", source, sink, async () => sink.accepted.size === 28 && (await state.listDeadLetters({ integration: "poison" })).length === 2);
+    const summary = await runContinuouslyUntil("poison", source, sink, state, async () => sink.accepted.size === 28 && (await state.listDeadLetters({ integration: "poison" })).length === 2);
 
     assert.equal(summary.run.counts.deadLettered, 2);
     const letters = await state.listDeadLetters({ integration: "poison" });
@@ -92,7 +62,7 @@ describe("mqtt source in the engine", { skip: await serviceSkipReason("mqtt") },
     const sink = new RecordingSink();
     const connection = await fx.connect({ client_id: clientId });
     const source = fx.source(connection, { topics: [topic] }, { follow: true, integration: "invalid-body" });
-    await runUntil("invalid-body", source, sink, async () => sink.accepted.size === 2 && (await state.listDeadLetters({ integration: "invalid-body" })).length === 1);
+    await runContinuouslyUntil("invalid-body", source, sink, state, async () => sink.accepted.size === 2 && (await state.listDeadLetters({ integration: "invalid-body" })).length === 1);
     const letters = await state.listDeadLetters({ integration: "invalid-body" });
     assert.equal(letters[0]?.stage, "source");
     assert.equal(letters[0]?.message.payload, "{oops");
@@ -107,7 +77,7 @@ describe("mqtt source in the engine", { skip: await serviceSkipReason("mqtt") },
     const sink = new RecordingSink();
     const connection = await fx.connect({ client_id: clientId });
     const source = fx.source(connection, { topics: [topic], idle_timeout: "300ms" }, { follow: false, batchSize: 10, integration: "once" });
-    const summary = await runner("once", source, sink, false).run({ trigger: "once", stop: new AbortController().signal, abort: new AbortController().signal });
+    const summary = await testRunner("once", source, sink, state, false).run({ trigger: "once", stop: new AbortController().signal, abort: new AbortController().signal });
     assert.equal(summary.status, "succeeded");
     assert.equal(summary.run.counts.written, 45);
     assert.equal(sink.accepted.size, 45);
@@ -125,7 +95,7 @@ describe("mqtt source in the engine", { skip: await serviceSkipReason("mqtt") },
     }
     const source = fx.source(await fx.connect({ client_id: clientId }), { topics: [from] }, { follow: true, integration: "relay" });
     const sink = fx.sink(await fx.connect(), { topic: to }, "relay");
-    await runUntil("relay", source, sink, () => observer.received.length === 2);
+    await runContinuouslyUntil("relay", source, sink, state, () => observer.received.length === 2);
     assert.deepEqual(
       observer.received.map((o) => {
         const props = o.packet.properties?.userProperties as Record<string, string>;

@@ -5,17 +5,12 @@
 // letters; stream to stream relays keep ids and correlation.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { Sink, Source } from "../../../src/connectors/types.js";
 import { sleep } from "../../../src/core/abort.js";
 import { transientError } from "../../../src/core/errors.js";
-import { SecretRedactor } from "../../../src/core/redact.js";
-import { IntegrationRunner } from "../../../src/engine/runner.js";
-import type { RunSummary } from "../../../src/engine/runner.js";
 import { createLogger } from "../../../src/observability/logger.js";
-import { JunctionMetrics } from "../../../src/observability/metrics.js";
 import { openStateStore } from "../../../src/state/open.js";
 import type { StateStore } from "../../../src/state/types.js";
-import { RecordingSink, testIntegration } from "../../support/engine-fixtures.js";
+import { RecordingSink, runContinuouslyUntil } from "../../support/engine-fixtures.js";
 import { serviceSkipReason } from "../../support/services.js";
 import { NatsFixture } from "./nats-fixture.js";
 import type { NatsTestConnection } from "./nats-fixture.js";
@@ -35,27 +30,6 @@ describe("nats source in the engine", { skip: await serviceSkipReason("nats") },
     await state.close();
   });
 
-  /** Runs continuously until `done` holds (or 20 s pass), then stops gracefully. */
-  async function runUntil(name: string, source: Source, sink: Sink, done: () => Promise<boolean>): Promise<RunSummary> {
-    const stop = new AbortController();
-    const abort = new AbortController();
-    const runner = new IntegrationRunner({
-      integration: testIntegration({ name, trigger: { kind: "continuous" } }),
-      source,
-      sink,
-      transforms: [],
-      state,
-      logger: createLogger({ level: "silent" }),
-      metrics: new JunctionMetrics({ defaultMetrics: false }),
-      redactor: new SecretRedactor(),
-    });
-    const running = runner.run({ trigger: "continuous", stop: stop.signal, abort: abort.signal });
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline && !(await done())) await sleep(25);
-    stop.abort();
-    return running;
-  }
-
   const POISON = 7;
   const poisonSink = (): RecordingSink => new RecordingSink((message) => ((message.payload as { n: number }).n === POISON ? transientError("the payment API keeps timing out") : undefined));
 
@@ -70,7 +44,7 @@ describe("nats source in the engine", { skip: await serviceSkipReason("nats") },
     for (let n = 1; n <= 30; n++) await fx.publish(subject(), { n }, {}, `order-${n}`);
     const sink = poisonSink();
     const source = fx.source(nats, { stream, consumer: "pay", max_deliver: 3, nak_delay: "100ms", dead_letter_subject: dlq.subject("dead") }, { follow: true, batchSize: 10, integration: "poison-dls" });
-    const summary = await runUntil("poison-dls", source, sink, async () => (await fx.messageCount(dlq.stream)) === 1 && (await settled(stream, "pay")));
+    const summary = await runContinuouslyUntil("poison-dls", source, sink, state, async () => (await fx.messageCount(dlq.stream)) === 1 && (await settled(stream, "pay")));
 
     assert.equal(sink.accepted.size, 29, "every other message was written");
     const poisonWrites = sink.calls.flat().filter((id) => id === `order-${POISON}`).length;
@@ -93,7 +67,7 @@ describe("nats source in the engine", { skip: await serviceSkipReason("nats") },
     for (let n = 1; n <= 20; n++) await fx.publish(subject(), { n });
     const sink = poisonSink();
     const source = fx.source(nats, { stream, consumer: "pay", max_deliver: 2, nak_delay: "100ms", ack_wait: "2s" }, { follow: true, batchSize: 10 });
-    await runUntil("poison-store", source, sink, async () => (await state.listDeadLetters({ integration: "poison-store" })).length > 0 && (await settled(stream, "pay")));
+    await runContinuouslyUntil("poison-store", source, sink, state, async () => (await state.listDeadLetters({ integration: "poison-store" })).length > 0 && (await settled(stream, "pay")));
     assert.equal(sink.accepted.size, 19);
     const letters = await state.listDeadLetters({ integration: "poison-store" });
     assert.equal(letters.length, 1);
@@ -113,7 +87,7 @@ describe("nats source in the engine", { skip: await serviceSkipReason("nats") },
     await fx.publish(subject(), { n: 3 });
     const sink = new RecordingSink();
     const source = fx.source(nats, { stream, consumer: "inv" }, { follow: true });
-    await runUntil("invalid-body", source, sink, async () => sink.accepted.size === 2 && (await settled(stream, "inv")));
+    await runContinuouslyUntil("invalid-body", source, sink, state, async () => sink.accepted.size === 2 && (await settled(stream, "inv")));
     const letters = await state.listDeadLetters({ integration: "invalid-body" });
     assert.equal(letters.length, 1);
     assert.equal(letters[0]?.stage, "source");
@@ -129,11 +103,11 @@ describe("nats source in the engine", { skip: await serviceSkipReason("nats") },
     for (let i = 0; i < 2; i++) await fx.publish(from.subject(), { n: i + 1 }, { "x-correlation-id": `c-${i}`, traceparent }, `m-${i}`);
     const source = fx.source(nats, { stream: from.stream, consumer: "relay" }, { follow: true });
     const sink = (nats.sink as NonNullable<NatsTestConnection["sink"]>)({ stream: to.stream, subject: to.subject("copied") }, { integration: "relay", logger: createLogger({ level: "silent" }) });
-    await runUntil("relay", source, sink, async () => (await fx.messageCount(to.stream)) === 2 && (await settled(from.stream, "relay")));
+    await runContinuouslyUntil("relay", source, sink, state, async () => (await fx.messageCount(to.stream)) === 2 && (await settled(from.stream, "relay")));
     // A replay of the same messages (e.g. after a crash before the acks) is dropped by the target stream's dedup window.
     await fx.jsm.consumers.delete(from.stream, "relay");
     const replay = fx.source(nats, { stream: from.stream, consumer: "relay" }, { follow: true });
-    await runUntil("relay", replay, sink, async () => settled(from.stream, "relay"));
+    await runContinuouslyUntil("relay", replay, sink, state, async () => settled(from.stream, "relay"));
     const stored = await fx.storedMessages(to.stream);
     assert.deepEqual(
       stored.map((m) => [m.header.get("Nats-Msg-Id"), m.header.get("x-correlation-id"), m.header.get("traceparent"), m.string()]),

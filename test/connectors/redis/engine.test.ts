@@ -4,17 +4,11 @@
 // the other messages flow; undecodable entries go straight to the dead letters.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { Sink, Source } from "../../../src/connectors/types.js";
-import { sleep } from "../../../src/core/abort.js";
 import { transientError } from "../../../src/core/errors.js";
-import { SecretRedactor } from "../../../src/core/redact.js";
-import { IntegrationRunner } from "../../../src/engine/runner.js";
-import type { RunSummary } from "../../../src/engine/runner.js";
 import { createLogger } from "../../../src/observability/logger.js";
-import { JunctionMetrics } from "../../../src/observability/metrics.js";
 import { openStateStore } from "../../../src/state/open.js";
 import type { StateStore } from "../../../src/state/types.js";
-import { RecordingSink, testIntegration } from "../../support/engine-fixtures.js";
+import { RecordingSink, runContinuouslyUntil } from "../../support/engine-fixtures.js";
 import { serviceSkipReason } from "../../support/services.js";
 import { RedisFixture } from "./redis-fixture.js";
 import type { RedisConnection } from "./redis-fixture.js";
@@ -33,27 +27,6 @@ describe("redis source in the engine", { skip: await serviceSkipReason("redis") 
     await state.close();
   });
 
-  /** Runs continuously until `done` holds (or 20 s pass), then stops gracefully. */
-  async function runUntil(name: string, source: Source, sink: Sink, done: () => Promise<boolean>): Promise<RunSummary> {
-    const stop = new AbortController();
-    const abort = new AbortController();
-    const runner = new IntegrationRunner({
-      integration: testIntegration({ name, trigger: { kind: "continuous" } }),
-      source,
-      sink,
-      transforms: [],
-      state,
-      logger: createLogger({ level: "silent" }),
-      metrics: new JunctionMetrics({ defaultMetrics: false }),
-      redactor: new SecretRedactor(),
-    });
-    const running = runner.run({ trigger: "continuous", stop: stop.signal, abort: abort.signal });
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline && !(await done())) await sleep(25);
-    stop.abort();
-    return running;
-  }
-
   const POISON = 7;
   const poisonSink = (): RecordingSink => new RecordingSink((message) => ((message.payload as { n: number }).n === POISON ? transientError("the payment API keeps timing out") : undefined));
 
@@ -64,7 +37,7 @@ describe("redis source in the engine", { skip: await serviceSkipReason("redis") 
     await fx.add(stream, Array.from({ length: 30 }, (_, i) => ({ n: i + 1 })));
     const sink = poisonSink();
     const source = fx.source(redis, { stream, group, consumer: "c1", claim_idle: "150ms", block: "50ms", max_deliveries: 3, dead_letter_stream: dead }, { follow: true, batchSize: 10, integration: "poison-dls" });
-    const summary = await runUntil("poison-dls", source, sink, async () => (await fx.raw.exists(dead)) === 1 && (await fx.pending(stream, group)).length === 0);
+    const summary = await runContinuouslyUntil("poison-dls", source, sink, state, async () => (await fx.raw.exists(dead)) === 1 && (await fx.pending(stream, group)).length === 0);
 
     assert.equal(sink.accepted.size, 29, "every other message was written");
     const poisonId = `redis:${stream}:${(await fx.raw.xrange(stream, "-", "+"))[POISON - 1]?.[0]}`;
@@ -88,7 +61,7 @@ describe("redis source in the engine", { skip: await serviceSkipReason("redis") 
     await fx.add(stream, Array.from({ length: 20 }, (_, i) => ({ n: i + 1 })));
     const sink = poisonSink();
     const source = fx.source(redis, { stream, group, consumer: "c1", claim_idle: "150ms", block: "50ms", max_deliveries: 2 }, { follow: true, batchSize: 10 });
-    await runUntil("poison-store", source, sink, async () => (await state.listDeadLetters({ integration: "poison-store" })).length > 0 && (await fx.pending(stream, group)).length === 0);
+    await runContinuouslyUntil("poison-store", source, sink, state, async () => (await state.listDeadLetters({ integration: "poison-store" })).length > 0 && (await fx.pending(stream, group)).length === 0);
     assert.equal(sink.accepted.size, 19);
     const letters = await state.listDeadLetters({ integration: "poison-store" });
     assert.equal(letters.length, 1);
@@ -105,7 +78,7 @@ describe("redis source in the engine", { skip: await serviceSkipReason("redis") 
     await fx.add(stream, [{ n: 1 }, "{oops", { n: 3 }]);
     const sink = new RecordingSink();
     const source = fx.source(redis, { stream, group, consumer: "c1", block: "50ms" }, { follow: true });
-    await runUntil("invalid-body", source, sink, async () => sink.accepted.size === 2 && (await fx.pending(stream, group)).length === 0);
+    await runContinuouslyUntil("invalid-body", source, sink, state, async () => sink.accepted.size === 2 && (await fx.pending(stream, group)).length === 0);
     const letters = await state.listDeadLetters({ integration: "invalid-body" });
     assert.equal(letters.length, 1);
     assert.equal(letters[0]?.stage, "source");
@@ -120,7 +93,7 @@ describe("redis source in the engine", { skip: await serviceSkipReason("redis") 
     await fx.add(from, [{ n: 1 }, { n: 2 }], (i) => ["message-id", `m-${i}`, "x-correlation-id", `c-${i}`, "traceparent", `00-${"ab".repeat(16)}-${"cd".repeat(8)}-01`]);
     const source = fx.source(redis, { stream: from, group: fx.name("g"), consumer: "c1", block: "50ms" }, { follow: true });
     const sink = (redis.sink as NonNullable<RedisConnection["sink"]>)({ stream: to }, { integration: "relay", logger: createLogger({ level: "silent" }) });
-    await runUntil("relay", source, sink, async () => (await fx.raw.xlen(to)) === 2);
+    await runContinuouslyUntil("relay", source, sink, state, async () => (await fx.raw.xlen(to)) === 2);
     const entries = await fx.entries(to);
     assert.deepEqual(
       entries.map((e) => [e.fields["message-id"], e.fields["x-correlation-id"], e.fields.traceparent, e.fields.data]),
