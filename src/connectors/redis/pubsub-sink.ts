@@ -1,12 +1,9 @@
-import { abortError } from "../../core/abort.js";
-import { permanentError } from "../../core/errors.js";
 import type { Message } from "../../core/message.js";
-import type { MessageFailure, Sink, SinkContext, WriteOutcome } from "../types.js";
-import { failAll } from "../types.js";
+import type { Sink, SinkContext, WriteOutcome } from "../types.js";
 import { EventEncoder } from "../shared/events/event-codec.js";
 import { MessageTemplate } from "../shared/events/message-template.js";
 import { CLOUDEVENTS_BINDING } from "./entry-fields.js";
-import { redisError } from "./redis-errors.js";
+import { writePipelined } from "./pipelined-write.js";
 import type { RedisServer } from "./redis-server.js";
 import type { RedisSinkOptions } from "./schema.js";
 
@@ -22,35 +19,14 @@ export function createPubSubSink(server: RedisServer, options: RedisSinkOptions,
 
   return {
     async write(messages: Message[], signal: AbortSignal): Promise<WriteOutcome> {
-      if (signal.aborted) return failAll(messages, abortError(signal));
-      const failures: MessageFailure[] = [];
-      const sent: number[] = [];
-      const pipeline = server.commands.pipeline();
-      for (let index = 0; index < messages.length; index++) {
-        const message = messages[index] as Message;
-        try {
-          pipeline.publish(server.key(await channel.render(message)), encoder.encode(message).body);
-          sent.push(index);
-        } catch (error) {
-          failures.push({ index, error: permanentError(`cannot publish message ${message.id}: ${(error as Error).message}`, { cause: error }) });
-        }
-      }
-      if (sent.length === 0) return { failures };
-      let results: Array<[Error | null, unknown]> | null;
-      try {
-        results = await pipeline.exec();
-      } catch (error) {
-        const failed = redisError(error, "publishing messages");
-        return { failures: [...failures, ...sent.map((index) => ({ index, error: failed }))].sort((a, b) => a.index - b.index) };
-      }
-      let unheard = 0;
-      sent.forEach((index, at) => {
-        const [error, receivers] = results?.[at] ?? [new Error("no reply to PUBLISH"), 0];
-        if (error) failures.push({ index, error: redisError(error, `publishing message ${(messages[index] as Message).id}`) });
-        else if (receivers === 0) unheard += 1;
+      const outcome = await writePipelined(server, messages, signal, {
+        doing: "publishing messages",
+        queue: async (pipeline, message) => void pipeline.publish(server.key(await channel.render(message)), encoder.encode(message).body),
       });
+      let unheard = 0;
+      for (const receivers of outcome.replies.values()) if (receivers === 0) unheard += 1;
       if (unheard > 0) ctx.logger.debug({ unheard }, `${unheard} published messages reached no subscriber (at most once)`);
-      return { failures: failures.sort((a, b) => a.index - b.index) };
+      return { failures: outcome.failures };
     },
   };
 }
