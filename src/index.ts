@@ -9,6 +9,7 @@
 export * from "./core/index.js";
 export * from "./config/index.js";
 export * from "./connectors/index.js";
+export * from "./oauth2/index.js";
 export * from "./transform/index.js";
 export * from "./state/index.js";
 export * from "./observability/index.js";

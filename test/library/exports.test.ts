@@ -23,6 +23,14 @@ test("the library exposes the building blocks of the runtime", () => {
     "JunctionError",
     "SecretRedactor",
     "parseDuration",
+    "authorizationUrl",
+    "verifyState",
+    "exchangeCode",
+    "refreshToken",
+    "clientCredentialsToken",
+    "tokenNeedsRefresh",
+    "RefreshingToken",
+    "providers",
   ]) {
     assert.ok(name in junction, `${name} is exported`);
   }

@@ -1,0 +1,15 @@
+export { authorizationUrl } from "./authorization-url.js";
+export type { AuthorizationRequest, AuthorizationUrlOptions } from "./authorization-url.js";
+export { basicAuthorization } from "./client-auth.js";
+export type { ClientAuthMethod, ClientCredentials } from "./client-auth.js";
+export { clientCredentialsToken, exchangeCode, refreshToken } from "./grants.js";
+export type { ClientCredentialsOptions, ExchangeCodeOptions, RefreshTokenOptions } from "./grants.js";
+export { codeChallengeS256, createCodeVerifier, isValidCodeVerifier } from "./pkce.js";
+export { providers } from "./providers.js";
+export type { OAuth2Provider } from "./providers.js";
+export { RefreshingToken } from "./refreshing-token.js";
+export type { RefreshingTokenOptions } from "./refreshing-token.js";
+export { createState, verifyState } from "./state.js";
+export type { TokenEndpointOptions, TokenRequestOptions } from "./token-request.js";
+export { tokenNeedsRefresh, tokenSetFromResponse } from "./token-set.js";
+export type { TokenSet } from "./token-set.js";
