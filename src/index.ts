@@ -16,3 +16,4 @@ export * from "./observability/index.js";
 export * from "./resilience/index.js";
 export * from "./server/index.js";
 export * from "./engine/index.js";
+export * from "./webhooks/signatures/index.js";
