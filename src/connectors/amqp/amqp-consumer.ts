@@ -58,6 +58,8 @@ export class AmqpConsumer {
       if (signal.aborted) return [];
       const woke = await this.#waitForDelivery(signal, idleMs);
       if (!woke && this.#buffer.length === 0 && this.#failure === undefined) return [];
+      // Deliveries of one burst arrive back to back: let those already on the socket in first.
+      if (woke && this.#buffer.length < max) await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return this.#buffer.length <= max ? this.#buffer.splice(0) : this.#buffer.splice(0, max);
   }

@@ -17,6 +17,35 @@ async function firstBatch(source: Source): Promise<{ batch: Batch; iterator: Asy
   return { batch: next.value as Batch, iterator };
 }
 
+/**
+ * The first `count` messages, whatever batches they come in (RabbitMQ may deliver a burst in
+ * several pieces), as one batch whose ack and nack settle every batch read.
+ */
+async function firstMessages(source: Source, count: number): Promise<{ batch: Batch; iterator: AsyncIterator<Batch> }> {
+  const iterator = source.batches(new AbortController().signal)[Symbol.asyncIterator]();
+  const batches: Batch[] = [];
+  while (batches.reduce((sum, batch) => sum + batch.messages.length, 0) < count) {
+    const next = await iterator.next();
+    assert.equal(next.done, false, `expected ${count} messages`);
+    batches.push(next.value as Batch);
+  }
+  const invalid = new Map<Message, Error>();
+  for (const batch of batches) for (const [message, error] of batch.invalid ?? []) invalid.set(message, error);
+  return {
+    iterator,
+    batch: {
+      messages: batches.flatMap((batch) => batch.messages),
+      invalid,
+      ack: async () => {
+        for (const batch of batches) await batch.ack();
+      },
+      nack: async (reason, requeue) => {
+        for (const batch of batches) await batch.nack(reason, requeue);
+      },
+    },
+  };
+}
+
 function report(overrides: Partial<MessageFailureReport> = {}): MessageFailureReport {
   return { error: "target said no", kind: "permanent", stage: "sink", attempts: 3, ...overrides };
 }
@@ -97,7 +126,7 @@ describe("amqp connector", { skip: await serviceSkipReason("rabbitmq") }, () => 
     assert.equal(await raw.count(queue), 3, "confirmed means in the queue");
 
     const source = connection.source?.({ queue, key: "{{ tenant }}" }, sourceContext()) as Source;
-    const { batch, iterator } = await firstBatch(source);
+    const { batch, iterator } = await firstMessages(source, 3);
     assert.deepEqual(batch.messages.map((m) => m.payload), messages.map((m) => m.payload));
     const first = batch.messages[0] as Message;
     assert.equal(first.id, "order-1");
@@ -125,7 +154,7 @@ describe("amqp connector", { skip: await serviceSkipReason("rabbitmq") }, () => 
     await raw.publish(queue, { specversion: "1.0", id: "ext-7", source: "urn:other", type: "thing.done", data: { x: 1 } }, { contentType: "application/cloudevents+json" });
 
     const source = connection.source?.({ queue }, sourceContext()) as Source;
-    const { batch, iterator } = await firstBatch(source);
+    const { batch, iterator } = await firstMessages(source, 2);
     assert.equal(batch.messages.length, 2);
     const [ours, theirs] = batch.messages as [Message, Message];
     assert.deepEqual(ours.payload, { paid: true });
@@ -211,7 +240,7 @@ describe("amqp connector", { skip: await serviceSkipReason("rabbitmq") }, () => 
     await raw.publish(queue, "{not json");
     await raw.publish(queue, { ok: 3 });
     const source = connection.source?.({ queue }, sourceContext()) as Source;
-    const { batch, iterator } = await firstBatch(source);
+    const { batch, iterator } = await firstMessages(source, 3);
     assert.equal(batch.messages.length, 3);
     const bad = batch.messages[1] as Message;
     assert.match(String(batch.invalid?.get(bad)?.message), /could not decode the message body/);
@@ -228,7 +257,7 @@ describe("amqp connector", { skip: await serviceSkipReason("rabbitmq") }, () => 
     const connection = await connect({ queues: [{ name: queue }] });
     for (let n = 0; n < 5; n++) await raw.publish(queue, { n });
     const source = connection.source?.({ queue }, sourceContext()) as Source;
-    const { batch, iterator } = await firstBatch(source);
+    const { batch, iterator } = await firstMessages(source, 5);
     assert.equal(batch.messages.length, 5);
     await batch.nack(new Error("shutting down"), true);
     await iterator.return?.();
@@ -236,7 +265,7 @@ describe("amqp connector", { skip: await serviceSkipReason("rabbitmq") }, () => 
     await waitFor(async () => (await raw.count(queue)) === 5);
 
     const again = connection.source?.({ queue }, sourceContext()) as Source;
-    const second = await firstBatch(again);
+    const second = await firstMessages(again, 5);
     assert.equal(second.batch.messages.length, 5);
     assert.ok(second.batch.messages.every((m) => m.metadata.redelivered === true));
     await second.iterator.return?.();
