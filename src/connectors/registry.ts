@@ -3,6 +3,7 @@ import { amqpConnector } from "./amqp/index.js";
 import { discardConnector } from "./discard/index.js";
 import { fileConnector } from "./file/index.js";
 import { generateConnector } from "./generate/index.js";
+import { httpConnector } from "./http/index.js";
 import { httpServerConnector } from "./http_server/index.js";
 import { mqttConnector } from "./mqtt/index.js";
 import { mysqlConnector } from "./mysql/index.js";
@@ -19,6 +20,7 @@ export const connectorSpecs: readonly AnyConnectorSpec[] = Object.freeze<AnyConn
   mysqlConnector,
   fileConnector,
   httpServerConnector,
+  httpConnector,
   redisConnector,
   amqpConnector,
   natsConnector,

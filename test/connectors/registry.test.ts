@@ -4,7 +4,7 @@ import { connectorSpecs, connectorTypes, findConnector } from "../../src/connect
 import type { TSchema } from "@sinclair/typebox";
 
 test("the registry lists every built-in connector once, and findConnector finds each by type", () => {
-  assert.deepEqual(connectorTypes().sort(), ["amqp", "discard", "file", "generate", "http_server", "mqtt", "mysql", "nats", "postgres", "redis", "sqlite", "stdout"]);
+  assert.deepEqual(connectorTypes().sort(), ["amqp", "discard", "file", "generate", "http", "http_server", "mqtt", "mysql", "nats", "postgres", "redis", "sqlite", "stdout"]);
   for (const spec of connectorSpecs) assert.equal(findConnector(spec.type), spec);
   assert.equal(findConnector("nope"), undefined);
 });
