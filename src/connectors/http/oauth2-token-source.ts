@@ -1,4 +1,5 @@
 import type { Dispatcher } from "undici";
+import { abortable } from "../../core/abort.js";
 import { JunctionError, transientError } from "../../core/errors.js";
 import type { SecretRedactor } from "../../core/redact.js";
 import { networkError } from "./http-errors.js";
@@ -52,7 +53,7 @@ export class OAuth2TokenSource {
     const cached = this.#token;
     if (cached !== undefined && this.#now() < cached.refreshAt) return cached.accessToken;
     this.#fetching ??= this.#fetch().finally(() => (this.#fetching = undefined));
-    return (await waitOrAbort(this.#fetching, signal)).accessToken;
+    return (await abortable(this.#fetching, signal)).accessToken;
   }
 
   /** The API rejected `accessToken` (401): the next `token()` fetches a new one, unless another caller already did. */
@@ -162,23 +163,4 @@ async function readLimited(body: AsyncIterable<Buffer | Uint8Array> & { destroy?
     chunks.push(Buffer.from(chunk));
   }
   return Buffer.concat(chunks).toString("utf8");
-}
-
-/** `promise`, or a rejection as soon as `signal` aborts (the promise itself keeps running for others). */
-function waitOrAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(transientError("waiting for an OAuth2 token was cancelled", { code: "http.aborted" }));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(transientError("waiting for an OAuth2 token was cancelled", { code: "http.aborted" }));
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
 }
