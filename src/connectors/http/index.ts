@@ -3,9 +3,11 @@ import type { ConfigIssue, ConnectorSpec } from "../types.js";
 import { MessageTemplate } from "../shared/events/message-template.js";
 import { HttpClient } from "./http-client.js";
 import { checkHealth } from "./health.js";
-import { HttpConnectionSchema, HttpSinkSchema } from "./schema.js";
+import { HttpConnectionSchema, HttpSinkSchema, HttpSourceSchema } from "./schema.js";
 import type { HttpConnectionConfig, HttpSinkOptions } from "./schema.js";
 import { createHttpSink } from "./sink.js";
+import { checkSource } from "./source-checks.js";
+import { createHttpSource } from "./source.js";
 
 const EXAMPLE = `# connections:
 payments:
@@ -23,6 +25,16 @@ payments:
   # tls: { ca: ./ca.pem, cert: ./client.pem, key: ./client-key.pem }
   resilience: { retry: { attempts: 5, base_delay: 500ms, max_delay: 30s } }
 
+# integrations.<name>.source — poll an API, page by page, incrementally:
+#   source:
+#     connection: payments
+#     path: /charges
+#     query: { limit: "100" }
+#     records: data                  # JSONata to the array of records in the body
+#     pagination: { type: cursor, cursor: "has_more ? data[-1].id", param: starting_after }
+#     watermark: { field: updated_at, param: updated_since, initial: "2024-01-01T00:00:00Z" }
+#     interval: 1m                   # between polls with a continuous trigger
+
 # integrations.<name>.target — one request per message:
 #   target:
 #     connection: payments
@@ -36,21 +48,23 @@ payments:
 
 export const httpConnector = {
   type: "http",
-  summary: "HTTP API target (undici): one request per message with JSONata path and body, Idempotency-Key stable across retries, bearer/basic/api_key/OAuth2 auth.",
+  summary:
+    "HTTP API (undici), bearer/basic/api_key/OAuth2 auth. Source: polling with pagination (next link, Link header, cursor, offset, page) and a checkpointed watermark. Target: one request per message, Idempotency-Key stable across retries.",
   config: HttpConnectionSchema,
+  source: HttpSourceSchema,
   sink: HttpSinkSchema,
-  // The polling source (pagination, watermark) is not built yet: it will add `source` here.
   example: EXAMPLE,
-  check: { config: checkConfig, sink: checkSink },
+  check: { config: checkConfig, source: checkSource, sink: checkSink },
   async connect(config, ctx) {
     const client = await HttpClient.open(config, ctx.baseDir);
     return {
       health: (signal: AbortSignal) => checkHealth(client, config.health_path, signal),
+      source: (options, sourceCtx) => createHttpSource(client, options, sourceCtx),
       sink: (options, sinkCtx) => createHttpSink(client, options, sinkCtx),
       close: () => client.close(),
     };
   },
-} satisfies ConnectorSpec<typeof HttpConnectionSchema, never, typeof HttpSinkSchema>;
+} satisfies ConnectorSpec<typeof HttpConnectionSchema, typeof HttpSourceSchema, typeof HttpSinkSchema>;
 
 function checkConfig(config: HttpConnectionConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = [];

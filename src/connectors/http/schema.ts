@@ -143,8 +143,129 @@ export const HttpSinkSchema = Type.Object(
   { additionalProperties: false, description: "Send one request per message; each message succeeds or fails on its own." },
 );
 
+const NoPaginationSchema = Type.Object(
+  { type: Type.Literal("none", { description: "One request per poll." }) },
+  { additionalProperties: false, description: "No pagination: the first response holds every record." },
+);
+
+const NextLinkPaginationSchema = Type.Object(
+  {
+    type: Type.Literal("next_link", { description: "The body holds the URL of the next page." }),
+    next: Type.String({ minLength: 1, description: "JSONata into the response body giving the next page's URL, absolute or relative (e.g. `links.next`); missing, null or empty ends the poll." }),
+  },
+  { additionalProperties: false, description: "Follow a next-page URL found in the body." },
+);
+
+const LinkHeaderPaginationSchema = Type.Object(
+  {
+    type: Type.Literal("link_header", { description: "RFC 8288 `Link` response header (GitHub and many others)." }),
+    rel: Type.Optional(Type.String({ minLength: 1, description: "Relation type of the next page's link. Default next.", default: "next" })),
+  },
+  { additionalProperties: false, description: 'Follow the `Link: <…>; rel="next"` response header; no such link ends the poll.' },
+);
+
+const CursorPaginationSchema = Type.Object(
+  {
+    type: Type.Literal("cursor", { description: "The body holds an opaque cursor for the next page." }),
+    cursor: Type.String({ minLength: 1, description: "JSONata into the response body giving the next cursor (e.g. `meta.next_cursor`); missing, null, empty or false ends the poll." }),
+    param: Type.String({ minLength: 1, description: "Query parameter the cursor is sent in, e.g. starting_after or cursor." }),
+  },
+  { additionalProperties: false, description: "Send the cursor of the previous response as a query parameter." },
+);
+
+const OffsetPaginationSchema = Type.Object(
+  {
+    type: Type.Literal("offset", { description: "offset/limit query parameters." }),
+    param: Type.Optional(Type.String({ minLength: 1, description: "Query parameter of the offset. Default offset.", default: "offset" })),
+    limit_param: Type.Optional(Type.String({ minLength: 1, description: "Query parameter of the page size. Default limit.", default: "limit" })),
+    limit: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 100_000, description: "Records asked per page; no larger than the API's own maximum (a shorter page ends the poll). Default 100.", default: 100 }),
+    ),
+  },
+  { additionalProperties: false, description: "Offset pagination: the offset grows by the records received; a page shorter than limit ends the poll." },
+);
+
+const PageNumberPaginationSchema = Type.Object(
+  {
+    type: Type.Literal("page", { description: "Page-number query parameter." }),
+    param: Type.Optional(Type.String({ minLength: 1, description: "Query parameter of the page number. Default page.", default: "page" })),
+    start: Type.Optional(Type.Integer({ minimum: 0, description: "Number of the first page. Default 1.", default: 1 })),
+    size_param: Type.Optional(Type.String({ minLength: 1, description: "Query parameter of the page size, e.g. per_page. Default: none sent." })),
+    size: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: "Records per page: sent in size_param, and a shorter page ends the poll. Without it only an empty page ends it." })),
+  },
+  { additionalProperties: false, description: "Page-number pagination: an empty page (or one shorter than size) ends the poll." },
+);
+
+export const HttpPaginationSchema = Type.Union(
+  [NoPaginationSchema, NextLinkPaginationSchema, LinkHeaderPaginationSchema, CursorPaginationSchema, OffsetPaginationSchema, PageNumberPaginationSchema],
+  { description: "How the pages of one poll are walked: `type` none (default), next_link, link_header, cursor, offset or page." },
+);
+
+const WatermarkSchema = Type.Object(
+  {
+    field: Type.String({ minLength: 1, description: "JSONata into a record giving the value that grows when it changes, e.g. updated_at (ISO-8601 timestamps and numbers compare by value)." }),
+    param: Type.Optional(
+      Type.String({ minLength: 1, description: "Query parameter sent with the checkpointed watermark (the API should return records with a value >= it), e.g. updated_since. Left out while there is none." }),
+    ),
+    initial: Type.Optional(Type.Union([Type.String(), Type.Number()], { description: "Watermark of the very first poll (no checkpoint yet), e.g. 2024-01-01T00:00:00Z. Default: none, all records." })),
+    sorted: Type.Optional(
+      Type.Boolean({
+        description:
+          "true when the API returns records in ascending watermark order: the checkpoint then advances after every page. false (default): it advances once a poll has read its last page.",
+        default: false,
+      }),
+    ),
+  },
+  { additionalProperties: false, description: "Incremental polling: only records at or after the last watermark written are delivered; checkpointed." },
+);
+
+const SourceRetrySchema = Type.Object(
+  {
+    attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: "Tries of one page request, the first included. Default 3.", default: 3 })),
+    base_delay: Type.Optional(durationField("Backoff before the first retry (exponential, full jitter). Default 500ms.", "500ms")),
+    max_delay: Type.Optional(durationField("Longest backoff between tries (a longer Retry-After is still honoured). Default 30s.", "30s")),
+  },
+  { additionalProperties: false, description: "Retries of a page request that failed transiently (408, 425, 429, 5xx, network), waiting at least Retry-After." },
+);
+
+export const HttpSourceSchema = Type.Object(
+  {
+    method: Type.Optional(Type.Union([Type.Literal("GET"), Type.Literal("POST")], { description: "HTTP method. Default GET; POST sends `body`.", default: "GET" })),
+    path: Type.Optional(Type.String({ description: "Path after base_url, with `{{ JSONata }}` parts over `{ watermark }`, e.g. `/orders`. Default: base_url itself." })),
+    query: Type.Optional(
+      Type.Record(Type.String(), Type.String(), { description: "Query parameters of the first page, values with `{{ JSONata }}` parts over `{ watermark }`, e.g. updated_since: \"{{ watermark }}\"." }),
+    ),
+    headers: Type.Optional(Type.Record(Type.String(), Type.String(), { description: "Extra headers on every page request, values with `{{ JSONata }}` parts over `{ watermark }`." })),
+    body: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: "POST only: JSONata over `{ watermark, pagination }` (pagination: the pagination query parameters of this page) whose result is sent as JSON.",
+      }),
+    ),
+    records: Type.Optional(
+      Type.String({ minLength: 1, description: "JSONata into the response body giving the array of records, e.g. `data` or `result.items`. Default: the body, which must then be an array." }),
+    ),
+    id: Type.Optional(
+      Type.String({ minLength: 1, description: "JSONata into a record giving the message id (stable across polls, so targets can deduplicate). Default: its `id` field, else a SHA-256 of the record." }),
+    ),
+    pagination: Type.Optional(HttpPaginationSchema),
+    max_pages: Type.Optional(
+      Type.Integer({ minimum: 1, description: "Most pages one poll reads (a guard against an API that never stops paging). Default 10000.", default: 10_000 }),
+    ),
+    watermark: Type.Optional(WatermarkSchema),
+    interval: Type.Optional(durationField("Pause between polls with a continuous trigger. Default 30s.", "30s")),
+    retry: Type.Optional(SourceRetrySchema),
+    max_body: Type.Optional(sizeField("Largest response body read; a larger page fails the poll. Default 16mb.", "16mb")),
+  },
+  { additionalProperties: false, description: "Poll an API: walk its pages, deliver every record as a message, and with a watermark only what changed since the last poll." },
+);
+
 export type HttpConnectionConfig = Static<typeof HttpConnectionSchema>;
 export type HttpAuthConfig = Static<typeof HttpAuthSchema>;
 export type OAuth2ClientCredentialsConfig = Static<typeof OAuth2ClientCredentialsSchema>;
 export type HttpSinkOptions = Static<typeof HttpSinkSchema>;
 export type HttpResponseOptions = Static<typeof ResponseSchema>;
+export type HttpSourceOptions = Static<typeof HttpSourceSchema>;
+export type HttpPaginationOptions = Static<typeof HttpPaginationSchema>;
+export type HttpWatermarkOptions = Static<typeof WatermarkSchema>;
+export type HttpSourceRetryOptions = Static<typeof SourceRetrySchema>;
