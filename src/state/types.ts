@@ -1,4 +1,7 @@
 import type { StoredMessage } from "../core/message.js";
+import type { WebhookDeliveryStore, WebhookInboxStore } from "./webhook-types.js";
+
+export type * from "./webhook-types.js";
 
 /**
  * Durable state shared by every runtime: checkpoints, dead letters, idempotency keys,
@@ -32,6 +35,10 @@ export interface StateStore {
   readonly location: string;
   /** Present when a target in the same database can commit checkpoints with its writes. */
   readonly sharedCheckpoints?: SharedDatabaseCheckpoints;
+  /** Verified inbound webhook events waiting for their integrations. */
+  readonly webhookInbox: WebhookInboxStore;
+  /** Outbound webhook deliveries and the log of their attempts. */
+  readonly webhookDeliveries: WebhookDeliveryStore;
 
   /** Applies pending versioned migrations; safe to call on every start and from several processes. */
   migrate(): Promise<void>;

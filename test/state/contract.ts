@@ -4,7 +4,7 @@ import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { JunctionError } from "../../src/core/errors.js";
 import type { StoredMessage } from "../../src/core/message.js";
-import type { NewDeadLetter, StateStore } from "../../src/state/types.js";
+import type { NewDeadLetter, NewInboundEvent, NewDeliveryAttempt, NewWebhookDelivery, StateStore, WebhookDelivery } from "../../src/state/types.js";
 
 /**
  * The behaviour every StateStore must have. `open` returns a new, independent store on
@@ -415,6 +415,121 @@ export function runStateStoreContract(name: string, open: () => Promise<StateSto
       });
     });
 
+    describe("webhook inbox", () => {
+      async function acceptOne(target: StateStore, event: Omit<NewInboundEvent, "dedupTtlMs">, dedupTtlMs: number): Promise<string | undefined> {
+        return (await target.webhookInbox.accept([{ ...event, dedupTtlMs }]))[0];
+      }
+
+      function inbound(endpoint: string, eventId: string, integrations: string[], body = `{"id":"${eventId}","amount":1}`) {
+        return { endpoint, eventId, eventType: "charge.succeeded", integrations, receivedAt: new Date(), headers: { "content-type": "application/json", "x-trace": "é" }, body };
+      }
+
+      test("accept stores one row per routed integration; the same id again is a duplicate that stores nothing", async () => {
+        const endpoint = unique("hook");
+        const [a, b] = [unique("inbox-a"), unique("inbox-b")];
+        assert.equal(await acceptOne(store, inbound(endpoint, "evt_1", [a, b]), 60_000), "accepted");
+        assert.equal(await acceptOne(store, inbound(endpoint, "evt_1", [a, b], "{\"forged\":true}"), 60_000), "duplicate");
+        assert.equal(await store.webhookInbox.count({ endpoint }), 2);
+        assert.equal(await store.webhookInbox.count({ integration: a }), 1);
+        assert.equal(await acceptOne(store, inbound(unique("hook-other"), "evt_1", [a]), 60_000), "accepted", "ids are per endpoint");
+        const [event] = await store.webhookInbox.claim(a, 10, 60_000);
+        assert.ok(event);
+        assert.equal(event.eventId, "evt_1");
+        assert.equal(event.eventType, "charge.succeeded");
+        assert.equal(event.body, `{"id":"evt_1","amount":1}`, "the first body, byte for byte");
+        assert.deepEqual(event.headers, { "content-type": "application/json", "x-trace": "é" });
+        assert.equal(event.deliveries, 1);
+        assert.ok(event.receivedAt instanceof Date);
+      });
+
+      test("a group of events is stored in one call; a repeated id within the group is a duplicate", async () => {
+        const endpoint = unique("hook-group");
+        const integration = unique("inbox-group");
+        const events = ["evt_1", "evt_2", "evt_1", "evt_3"].map((id, i) => ({ ...inbound(endpoint, id, [integration], `{"n":${i}}`), dedupTtlMs: 60_000 }));
+        assert.equal(await acceptOne(store, inbound(endpoint, "evt_3", [integration]), 60_000), "accepted");
+        assert.deepEqual(await store.webhookInbox.accept(events), ["accepted", "accepted", "duplicate", "duplicate"]);
+        const taken = await store.webhookInbox.claim(integration, 10, 60_000);
+        assert.deepEqual(taken.map((e) => [e.eventId, e.body]), [["evt_3", `{"id":"evt_3","amount":1}`], ["evt_1", '{"n":0}'], ["evt_2", '{"n":1}']]);
+        assert.deepEqual(await store.webhookInbox.accept([]), []);
+      });
+
+      test("an event routed nowhere is still remembered as accepted", async () => {
+        const endpoint = unique("hook-none");
+        assert.equal(await acceptOne(store, inbound(endpoint, "evt_x", []), 60_000), "accepted");
+        assert.equal(await acceptOne(store, inbound(endpoint, "evt_x", []), 60_000), "duplicate");
+        assert.equal(await store.webhookInbox.count({ endpoint }), 0);
+      });
+
+      test("an expired id may be accepted again", async () => {
+        const endpoint = unique("hook-ttl");
+        const integration = unique("inbox-ttl");
+        assert.equal(await acceptOne(store, inbound(endpoint, "evt_1", [integration]), 1), "accepted");
+        await sleep(20);
+        assert.equal(await acceptOne(store, inbound(endpoint, "evt_1", [integration]), 60_000), "accepted");
+        assert.equal(await store.webhookInbox.count({ integration }), 2);
+      });
+
+      test("claim takes events oldest first and hides them for the lease; complete removes, release shows again", async () => {
+        const endpoint = unique("hook-claim");
+        const integration = unique("inbox-claim");
+        for (let i = 0; i < 5; i++) await acceptOne(store, inbound(endpoint, `evt_${i}`, [integration]), 60_000);
+        const first = await store.webhookInbox.claim(integration, 3, 60_000);
+        assert.deepEqual(first.map((e) => e.eventId), ["evt_0", "evt_1", "evt_2"]);
+        const second = await store.webhookInbox.claim(integration, 10, 60_000);
+        assert.deepEqual(second.map((e) => e.eventId), ["evt_3", "evt_4"]);
+        assert.deepEqual(await store.webhookInbox.claim(integration, 10, 60_000), [], "all are taken");
+        await store.webhookInbox.complete(first.map((e) => e.id));
+        assert.equal(await store.webhookInbox.count({ integration }), 2);
+        await store.webhookInbox.release([second[0]!.id], 0);
+        const again = await store.webhookInbox.claim(integration, 10, 60_000);
+        assert.deepEqual(again.map((e) => [e.eventId, e.deliveries]), [["evt_3", 2]]);
+        await store.webhookInbox.release([second[1]!.id], 60_000);
+        assert.deepEqual(await store.webhookInbox.claim(integration, 10, 60_000), [], "released with a delay: still hidden");
+      });
+
+      test("an expired lease makes the event visible again, to another instance too", async () => {
+        const endpoint = unique("hook-lease");
+        const integration = unique("inbox-lease");
+        await acceptOne(store, inbound(endpoint, "evt_1", [integration]), 60_000);
+        assert.equal((await store.webhookInbox.claim(integration, 10, 1)).length, 1);
+        await sleep(20);
+        await withSecondStore(async (other) => {
+          const taken = await other.webhookInbox.claim(integration, 10, 60_000);
+          assert.deepEqual(taken.map((e) => [e.eventId, e.deliveries]), [["evt_1", 2]]);
+        });
+      });
+
+      test("two instances claiming at once never take the same event", async () => {
+        const endpoint = unique("hook-race");
+        const integration = unique("inbox-race");
+        for (let i = 0; i < 40; i++) await acceptOne(store, inbound(endpoint, `evt_${i}`, [integration]), 60_000);
+        await withSecondStore(async (other) => {
+          const taken: string[] = [];
+          await Promise.all(
+            [store, other].map(async (instance) => {
+              for (;;) {
+                const events = await instance.webhookInbox.claim(integration, 3, 60_000);
+                if (events.length === 0) return;
+                taken.push(...events.map((e) => e.eventId));
+              }
+            }),
+          );
+          assert.equal(taken.length, 40);
+          assert.equal(new Set(taken).size, 40);
+        });
+      });
+
+      test("the same id accepted by two instances at once is stored once", async () => {
+        const endpoint = unique("hook-twice");
+        const integration = unique("inbox-twice");
+        await withSecondStore(async (other) => {
+          const outcomes = await Promise.all([store, other, store, other].map((instance) => acceptOne(instance, inbound(endpoint, "evt_1", [integration]), 60_000)));
+          assert.equal(outcomes.filter((o) => o === "accepted").length, 1);
+          assert.equal(await store.webhookInbox.count({ integration }), 1);
+        });
+      });
+    });
+
     describe("runs", () => {
       test("startRun records a running run with zero counts", async () => {
         const integration = unique("run-start");
@@ -620,6 +735,353 @@ export function runStateStoreContract(name: string, open: () => Promise<StateSto
         const all = await store.queryDecisions({});
         assert.ok(all.length >= 5);
         assert.deepEqual(ids(all), ids(all).sort().reverse());
+      });
+    });
+
+    describe("webhook deliveries", () => {
+      function outgoing(outbound: string, endpoint: string, messageId: string, overrides: Partial<NewWebhookDelivery> = {}): NewWebhookDelivery {
+        return {
+          outbound,
+          endpoint,
+          messageId,
+          eventId: `msg_${messageId}`,
+          eventType: "order.created",
+          body: `{"type":"order.created","data":{"id":"${messageId}","note":"café ☕"}}`,
+          createdAt: new Date(),
+          ...overrides,
+        };
+      }
+
+      /** claimDue is not filtered, and deliveries of other tests share the database: take everything due and keep this test's. */
+      async function claimOf(instance: StateStore, outbound: string, leaseMs = 60_000): Promise<WebhookDelivery[]> {
+        return (await instance.webhookDeliveries.claimDue(100_000, leaseMs)).filter((delivery) => delivery.outbound === outbound);
+      }
+
+      function attemptOf(delivery: WebhookDelivery, fields: Partial<NewDeliveryAttempt> = {}): NewDeliveryAttempt {
+        return { deliveryId: delivery.id, attempt: delivery.attempts + 1, startedAt: new Date(), latencyMs: 12.5, ...fields };
+      }
+
+      /** Enqueues one delivery, claims it and records a failed first attempt. */
+      async function failedDelivery(outbound: string, endpoint: string, messageId: string, createdAt = new Date()): Promise<WebhookDelivery> {
+        await store.webhookDeliveries.enqueue([outgoing(outbound, endpoint, messageId, { createdAt })]);
+        const claimed = (await claimOf(store, outbound)).find((delivery) => delivery.messageId === messageId);
+        assert.ok(claimed, `${messageId} was claimed`);
+        await store.webhookDeliveries.recordAttempt(attemptOf(claimed, { status: 500, responseBody: "boom" }), { status: "failed" });
+        return claimed;
+      }
+
+      const ids = (list: { id: string }[]): string[] => list.map((delivery) => delivery.id);
+
+      test("enqueue stores pending deliveries due now; a message id already enqueued for the endpoint adds nothing", async () => {
+        const outbound = unique("out-enqueue");
+        const createdAt = new Date(Date.now() - 5000);
+        assert.equal(await store.webhookDeliveries.enqueue([outgoing(outbound, "a", "m1", { createdAt }), outgoing(outbound, "a", "m2")]), 2);
+        assert.equal(
+          await store.webhookDeliveries.enqueue([outgoing(outbound, "a", "m1", { body: "{\"changed\":true}" }), outgoing(outbound, "a", "m3"), outgoing(outbound, "a", "m3")]),
+          1,
+          "m1 exists already; m3 twice in one batch is stored once",
+        );
+        assert.equal(await store.webhookDeliveries.enqueue([outgoing(outbound, "b", "m1")]), 1, "the same message for another endpoint is a delivery of its own");
+        assert.equal(await store.webhookDeliveries.enqueue([]), 0);
+
+        const listed = await store.webhookDeliveries.list({ outbound });
+        assert.equal(listed.length, 4);
+        const first = listed.find((delivery) => delivery.endpoint === "a" && delivery.messageId === "m1");
+        assert.ok(first);
+        assert.equal(typeof first.id, "string");
+        assert.equal(first.status, "pending");
+        assert.equal(first.attempts, 0);
+        assert.equal(first.eventId, "msg_m1");
+        assert.equal(first.eventType, "order.created");
+        assert.equal(first.body, `{"type":"order.created","data":{"id":"m1","note":"café ☕"}}`, "the first body, byte for byte");
+        assert.equal(first.createdAt.getTime(), createdAt.getTime());
+        assert.ok(first.nextAttemptAt instanceof Date);
+        assert.ok(Math.abs(first.nextAttemptAt.getTime() - Date.now()) < 60_000, "due about now");
+        for (const field of ["lastAttemptAt", "lastStatus", "lastError", "deliveredAt"]) assert.equal(field in first, false, field);
+        assert.deepEqual(await store.webhookDeliveries.get(first.id), first);
+        assert.equal(await store.webhookDeliveries.get("no-such-delivery"), undefined);
+      });
+
+      test("two instances enqueueing overlapping batches at once store each delivery once", async () => {
+        const outbound = unique("out-enqueue-race");
+        const batch = Array.from({ length: 20 }, (_, index) => outgoing(outbound, "e", `m${index}`));
+        await withSecondStore(async (other) => {
+          const added = await Promise.all([
+            store.webhookDeliveries.enqueue(batch),
+            other.webhookDeliveries.enqueue([...batch].reverse()),
+            store.webhookDeliveries.enqueue(batch.slice(5)),
+            other.webhookDeliveries.enqueue(batch.slice(0, 10).reverse()),
+          ]);
+          assert.equal(
+            added.reduce((sum, count) => sum + count, 0),
+            20,
+          );
+        });
+        assert.equal((await store.webhookDeliveries.list({ outbound })).length, 20);
+      });
+
+      test("claimDue takes due deliveries oldest due first and hides them for the lease, from another instance too", async () => {
+        const outbound = unique("out-claim");
+        await store.webhookDeliveries.enqueue([outgoing(outbound, "e", "m1"), outgoing(outbound, "e", "m2"), outgoing(outbound, "e", "m3")]);
+        const claimed = await claimOf(store, outbound);
+        assert.deepEqual(
+          claimed.map((delivery) => delivery.messageId),
+          ["m1", "m2", "m3"],
+        );
+        for (const delivery of claimed) assert.ok((delivery.nextAttemptAt?.getTime() ?? 0) > Date.now() + 30_000, "due again only after the lease");
+        assert.deepEqual(await claimOf(store, outbound), [], "leased: not due");
+        await withSecondStore(async (other) => assert.deepEqual(await claimOf(other, outbound), [], "another instance skips them too"));
+
+        // Each attempt fails with a next attempt time: they come back in the order those fall due.
+        const [m1, m2, m3] = claimed as [WebhookDelivery, WebhookDelivery, WebhookDelivery];
+        const now = Date.now();
+        await store.webhookDeliveries.recordAttempt(attemptOf(m1, { status: 503 }), { status: "pending", nextAttemptAt: new Date(now - 2000) });
+        await store.webhookDeliveries.recordAttempt(attemptOf(m2, { status: 503 }), { status: "pending", nextAttemptAt: new Date(now - 1000) });
+        await store.webhookDeliveries.recordAttempt(attemptOf(m3, { status: 503 }), { status: "pending", nextAttemptAt: new Date(now - 3000) });
+        const again = await claimOf(store, outbound);
+        assert.deepEqual(
+          again.map((delivery) => [delivery.messageId, delivery.attempts]),
+          [
+            ["m3", 1],
+            ["m1", 1],
+            ["m2", 1],
+          ],
+        );
+
+        const [later] = again as [WebhookDelivery];
+        await store.webhookDeliveries.recordAttempt(attemptOf(later, { status: 503 }), { status: "pending", nextAttemptAt: new Date(Date.now() + 3_600_000) });
+        assert.equal(await store.webhookDeliveries.claimDue(0, 60_000).then((list) => list.length), 0, "limit 0 takes nothing");
+        await assert.rejects(store.webhookDeliveries.claimDue(-1, 60_000), JunctionError);
+        await withSecondStore(async (other) => assert.deepEqual(await claimOf(other, outbound), [], "a next attempt in an hour is not due"));
+      });
+
+      test("an expired lease makes a delivery due again, for another instance too", async () => {
+        const outbound = unique("out-lease");
+        await store.webhookDeliveries.enqueue([outgoing(outbound, "e", "m1")]);
+        assert.equal((await claimOf(store, outbound, 1)).length, 1);
+        await sleep(20);
+        await withSecondStore(async (other) => {
+          const taken = await claimOf(other, outbound);
+          assert.deepEqual(
+            taken.map((delivery) => [delivery.messageId, delivery.attempts]),
+            [["m1", 0]],
+            "a lease that ran out without an attempt recorded counts no attempt",
+          );
+        });
+      });
+
+      test("two instances claiming at once never take the same delivery", async () => {
+        const outbound = unique("out-race");
+        await store.webhookDeliveries.enqueue(Array.from({ length: 40 }, (_, index) => outgoing(outbound, `e${index % 3}`, `m${index}`)));
+        await withSecondStore(async (other) => {
+          const taken: string[] = [];
+          await Promise.all(
+            [store, other, store, other].map(async (instance) => {
+              for (;;) {
+                const claimed = await instance.webhookDeliveries.claimDue(3, 60_000);
+                if (claimed.length === 0) return;
+                taken.push(...claimed.filter((delivery) => delivery.outbound === outbound).map((delivery) => delivery.id));
+              }
+            }),
+          );
+          assert.equal(taken.length, 40);
+          assert.equal(new Set(taken).size, 40);
+        });
+      });
+
+      test("recordAttempt for each outcome updates the delivery; attempts() is the log in order", async () => {
+        const outbound = unique("out-outcome");
+        await store.webhookDeliveries.enqueue([outgoing(outbound, "e", "ok"), outgoing(outbound, "e", "retry"), outgoing(outbound, "e", "gone")]);
+        const claimed = new Map((await claimOf(store, outbound)).map((delivery) => [delivery.messageId, delivery]));
+        const ok = claimed.get("ok");
+        const retry = claimed.get("retry");
+        const gone = claimed.get("gone");
+        assert.ok(ok && retry && gone);
+
+        const firstStart = new Date(Date.now() - 1000);
+        await store.webhookDeliveries.recordAttempt(attemptOf(retry, { startedAt: firstStart, latencyMs: 30_000, error: "timed out after 30s" }), {
+          status: "pending",
+          nextAttemptAt: new Date(Date.now() - 1),
+        });
+        const afterFirst = await store.webhookDeliveries.get(retry.id);
+        assert.equal(afterFirst?.status, "pending");
+        assert.equal(afterFirst?.attempts, 1);
+        assert.equal(afterFirst?.lastError, "timed out after 30s");
+        assert.equal(afterFirst?.lastStatus, undefined, "no response, no status");
+        assert.equal(afterFirst?.lastAttemptAt?.getTime(), firstStart.getTime());
+
+        const [retried] = (await claimOf(store, outbound)).filter((delivery) => delivery.id === retry.id);
+        assert.ok(retried);
+        await store.webhookDeliveries.recordAttempt(attemptOf(retried, { status: 200, responseBody: "thanks", latencyMs: 41 }), { status: "delivered" });
+        const delivered = await store.webhookDeliveries.get(retry.id);
+        assert.equal(delivered?.status, "delivered");
+        assert.equal(delivered?.attempts, 2);
+        assert.equal(delivered?.lastStatus, 200);
+        assert.equal("lastError" in (delivered ?? {}), false, "a success clears the last error");
+        assert.equal("nextAttemptAt" in (delivered ?? {}), false);
+        assert.ok(delivered?.deliveredAt instanceof Date);
+
+        const log = await store.webhookDeliveries.attempts(retry.id);
+        assert.deepEqual(
+          log.map((attempt) => [attempt.attempt, attempt.status, attempt.error, attempt.responseBody, attempt.latencyMs]),
+          [
+            [1, undefined, "timed out after 30s", undefined, 30_000],
+            [2, 200, undefined, "thanks", 41],
+          ],
+        );
+        assert.equal(log[0]?.deliveryId, retry.id);
+        assert.equal(log[0]?.startedAt.getTime(), firstStart.getTime());
+        assert.equal(typeof log[0]?.id, "string");
+        assert.notEqual(log[0]?.id, log[1]?.id);
+
+        const huge = `${"é".repeat(5000)}`;
+        await store.webhookDeliveries.recordAttempt(attemptOf(gone, { status: 410, responseBody: huge, error: `HTTP 410 ${huge}` }), { status: "failed" });
+        const failed = await store.webhookDeliveries.get(gone.id);
+        assert.equal(failed?.status, "failed");
+        assert.equal(failed?.attempts, 1);
+        assert.equal(failed?.lastStatus, 410);
+        assert.equal("nextAttemptAt" in (failed ?? {}), false);
+        const [stored] = await store.webhookDeliveries.attempts(gone.id);
+        assert.ok(stored?.responseBody && stored.error && failed?.lastError);
+        for (const text of [stored.responseBody, stored.error, failed.lastError]) {
+          assert.ok(Buffer.byteLength(text) <= 4096, "stored text is capped at 4 KiB");
+          assert.match(text, /é…$/, "cut on a character boundary and marked");
+        }
+
+        await store.webhookDeliveries.recordAttempt(attemptOf(ok, { status: 204 }), { status: "delivered" });
+        assert.equal((await store.webhookDeliveries.get(ok.id))?.status, "delivered");
+        assert.deepEqual(await store.webhookDeliveries.attempts("no-such-delivery"), []);
+        await assert.rejects(
+          store.webhookDeliveries.recordAttempt({ deliveryId: "no-such-delivery", attempt: 1, startedAt: new Date(), latencyMs: 1 }, { status: "delivered" }),
+          JunctionError,
+        );
+      });
+
+      test("a stale lease holder's outcome never overrides a newer one, but its success still counts", async () => {
+        const outbound = unique("out-stale");
+        await store.webhookDeliveries.enqueue([outgoing(outbound, "e", "m1")]);
+        const [held] = await claimOf(store, outbound, 1);
+        assert.ok(held);
+        await sleep(20);
+        await withSecondStore(async (other) => {
+          const [current] = await claimOf(other, outbound);
+          assert.ok(current, "the lease ran out: another instance takes it");
+          const next = new Date(Date.now() + 3_600_000);
+          await other.webhookDeliveries.recordAttempt(attemptOf(current, { status: 503 }), { status: "pending", nextAttemptAt: next });
+        });
+        // The first holder finishes the same attempt late, and gives up on it.
+        await store.webhookDeliveries.recordAttempt(attemptOf(held, { status: 500 }), { status: "failed" });
+        const afterStale = await store.webhookDeliveries.get(held.id);
+        assert.equal(afterStale?.status, "pending", "the late failure did not override the newer outcome");
+        assert.equal(afterStale?.attempts, 1);
+        assert.equal(afterStale?.lastStatus, 503);
+        assert.equal((await store.webhookDeliveries.attempts(held.id)).length, 2, "both requests are in the log");
+
+        // A late success is still the truth: the receiver got it.
+        await store.webhookDeliveries.recordAttempt(attemptOf(held, { status: 200 }), { status: "delivered" });
+        const delivered = await store.webhookDeliveries.get(held.id);
+        assert.equal(delivered?.status, "delivered");
+        assert.equal(delivered?.attempts, 1);
+        await store.webhookDeliveries.recordAttempt(attemptOf(held, { attempt: 2, status: 500 }), { status: "failed" });
+        assert.equal((await store.webhookDeliveries.get(held.id))?.status, "delivered", "nothing undoes a delivery");
+      });
+
+      test("list is newest first and filters by outbound, endpoint, status, since and limit", async () => {
+        const outbound = unique("out-list");
+        const old = new Date(Date.now() - 3_600_000);
+        await store.webhookDeliveries.enqueue([outgoing(outbound, "a", "m1", { createdAt: old })]);
+        await store.webhookDeliveries.enqueue([outgoing(outbound, "b", "m2")]);
+        await store.webhookDeliveries.enqueue([outgoing(outbound, "a", "m3")]);
+        await store.webhookDeliveries.enqueue([outgoing(unique("out-list-other"), "a", "m4")]);
+        const all = await store.webhookDeliveries.list({ outbound });
+        assert.deepEqual(
+          all.map((delivery) => delivery.messageId),
+          ["m3", "m2", "m1"],
+        );
+        const [m3, m2, m1] = all as [WebhookDelivery, WebhookDelivery, WebhookDelivery];
+        await store.webhookDeliveries.recordAttempt(attemptOf(m2, { status: 200 }), { status: "delivered" });
+
+        assert.deepEqual(ids(await store.webhookDeliveries.list({ outbound, endpoint: "a" })), [m3.id, m1.id]);
+        assert.deepEqual(ids(await store.webhookDeliveries.list({ outbound, status: "pending" })), [m3.id, m1.id]);
+        assert.deepEqual(ids(await store.webhookDeliveries.list({ outbound, status: "delivered" })), [m2.id]);
+        assert.deepEqual(ids(await store.webhookDeliveries.list({ outbound, status: "failed" })), []);
+        assert.deepEqual(ids(await store.webhookDeliveries.list({ outbound, since: new Date(Date.now() - 60_000) })), [m3.id, m2.id]);
+        assert.deepEqual(ids(await store.webhookDeliveries.list({ outbound, since: old })), [m3.id, m2.id, m1.id], "since is inclusive");
+        assert.deepEqual(ids(await store.webhookDeliveries.list({ outbound, limit: 2 })), [m3.id, m2.id]);
+        assert.deepEqual(ids(await store.webhookDeliveries.list({ outbound, endpoint: "a", status: "pending", limit: 1 })), [m3.id]);
+        assert.ok((await store.webhookDeliveries.list()).length >= 4);
+        await assert.rejects(store.webhookDeliveries.list({ limit: -1 }), JunctionError);
+      });
+
+      test("resend makes any delivery pending and due now; an unknown id is false", async () => {
+        const outbound = unique("out-resend");
+        const failed = await failedDelivery(outbound, "e", "m1");
+        assert.equal(await store.webhookDeliveries.resend(failed.id), true);
+        const pending = await store.webhookDeliveries.get(failed.id);
+        assert.equal(pending?.status, "pending");
+        assert.equal(pending?.attempts, 1, "attempts keep counting");
+        const [again] = await claimOf(store, outbound);
+        assert.equal(again?.id, failed.id, "due at once");
+
+        await store.webhookDeliveries.recordAttempt(attemptOf(again, { status: 200 }), { status: "delivered" });
+        assert.equal(await store.webhookDeliveries.resend(failed.id), true, "a delivered one too");
+        const resent = await store.webhookDeliveries.get(failed.id);
+        assert.equal(resent?.status, "pending");
+        assert.equal("deliveredAt" in (resent ?? {}), false);
+        assert.deepEqual(ids(await claimOf(store, outbound)), [failed.id]);
+        assert.equal(await store.webhookDeliveries.resend("no-such-delivery"), false);
+      });
+
+      test("recover makes the endpoint's failed deliveries created since a time pending again", async () => {
+        const outbound = unique("out-recover");
+        const since = new Date(Date.now() - 60_000);
+        const before = await failedDelivery(outbound, "e", "old", new Date(since.getTime() - 1));
+        const atSince = await failedDelivery(outbound, "e", "at-since", since);
+        const recent = await failedDelivery(outbound, "e", "recent");
+        const elsewhere = await failedDelivery(outbound, "other", "elsewhere");
+        await store.webhookDeliveries.enqueue([outgoing(outbound, "e", "delivered")]);
+        const [toDeliver] = await claimOf(store, outbound);
+        assert.ok(toDeliver);
+        await store.webhookDeliveries.recordAttempt(attemptOf(toDeliver, { status: 200 }), { status: "delivered" });
+
+        assert.equal(await store.webhookDeliveries.recover(outbound, "e", since), 2);
+        assert.equal((await store.webhookDeliveries.get(before.id))?.status, "failed", "older than since");
+        assert.equal((await store.webhookDeliveries.get(elsewhere.id))?.status, "failed", "another endpoint");
+        assert.equal((await store.webhookDeliveries.get(toDeliver.id))?.status, "delivered");
+        assert.deepEqual(ids(await claimOf(store, outbound)).sort(), [atSince.id, recent.id].sort(), "recovered deliveries are due now");
+        assert.equal(await store.webhookDeliveries.recover(outbound, "e", since), 0, "nothing failed left");
+      });
+
+      test("deliveries of a disabled endpoint are never claimed, until it is enabled", async () => {
+        const outbound = unique("out-disabled");
+        await store.webhookDeliveries.enqueue([outgoing(outbound, "off", "m1"), outgoing(outbound, "on", "m2"), outgoing(outbound, "off", "m3")]);
+        await store.webhookDeliveries.setEndpoint({ outbound, endpoint: "off", disabled: true, disabledAt: new Date(), disabledReason: "HTTP 410 Gone" });
+        await store.webhookDeliveries.setEndpoint({ outbound, endpoint: "on", disabled: false });
+        assert.deepEqual(
+          (await claimOf(store, outbound)).map((delivery) => delivery.messageId),
+          ["m2"],
+        );
+        await withSecondStore(async (other) => assert.deepEqual(await claimOf(other, outbound), []));
+        await store.webhookDeliveries.setEndpoint({ outbound, endpoint: "off", disabled: false });
+        assert.deepEqual(
+          (await claimOf(store, outbound)).map((delivery) => delivery.messageId),
+          ["m1", "m3"],
+        );
+      });
+
+      test("endpoint state round-trips and is replaced as a whole", async () => {
+        const outbound = unique("out-endpoint");
+        assert.equal(await store.webhookDeliveries.getEndpoint(outbound, "e"), undefined);
+        const failingSince = new Date(Date.now() - 86_400_000);
+        const disabledAt = new Date();
+        const disabled = { outbound, endpoint: "e", disabled: true, disabledAt, disabledReason: "failing for 24h — last: HTTP 503", failingSince };
+        await store.webhookDeliveries.setEndpoint(disabled);
+        assert.deepEqual(await store.webhookDeliveries.getEndpoint(outbound, "e"), disabled);
+        assert.equal(await store.webhookDeliveries.getEndpoint(outbound, "other"), undefined);
+        await store.webhookDeliveries.setEndpoint({ outbound, endpoint: "e", disabled: false });
+        assert.deepEqual(await store.webhookDeliveries.getEndpoint(outbound, "e"), { outbound, endpoint: "e", disabled: false });
+        await store.webhookDeliveries.setEndpoint({ outbound, endpoint: "e", disabled: false, failingSince });
+        assert.deepEqual(await store.webhookDeliveries.getEndpoint(outbound, "e"), { outbound, endpoint: "e", disabled: false, failingSince });
       });
     });
   });

@@ -7,6 +7,7 @@ import { after, before, describe, test } from "node:test";
 import { JunctionError } from "../../src/core/errors.js";
 import { describeStateLocation, openStateStore } from "../../src/state/open.js";
 import { parseStateUrl } from "../../src/state/state-url.js";
+import { SQLITE_MIGRATIONS } from "../../src/state/sqlite/migrations/index.js";
 
 function isConfigError(pattern: RegExp): (error: unknown) => boolean {
   return (error) => {
@@ -115,7 +116,7 @@ describe("openStateStore (SQLite)", () => {
       assert.equal(store.kind, "sqlite");
       assert.equal(store.location, "sqlite:.junction/state.db");
       assert.ok(existsSync(join(dir, ".junction", "state.db")));
-      assert.deepEqual(await store.appliedMigrations(), [1]);
+      assert.deepEqual(await store.appliedMigrations(), SQLITE_MIGRATIONS.map((migration) => migration.version));
       await store.setCheckpoint("opened", 1);
     } finally {
       await store.close();
@@ -131,7 +132,7 @@ describe("openStateStore (SQLite)", () => {
   test("opens an in-memory store", async () => {
     const store = await openStateStore("sqlite::memory:");
     try {
-      assert.deepEqual(await store.appliedMigrations(), [1]);
+      assert.deepEqual(await store.appliedMigrations(), SQLITE_MIGRATIONS.map((migration) => migration.version));
     } finally {
       await store.close();
     }

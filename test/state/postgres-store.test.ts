@@ -63,6 +63,10 @@ describe("PostgresStateStore", { skip }, () => {
       "junction_leases",
       "junction_migrations",
       "junction_runs",
+      "junction_webhook_deliveries",
+      "junction_webhook_delivery_attempts",
+      "junction_webhook_endpoints",
+      "junction_webhook_inbox",
     ]);
   });
 
@@ -71,7 +75,7 @@ describe("PostgresStateStore", { skip }, () => {
     const stores = Array.from({ length: 5 }, () => new PostgresStateStore({ connectionString: postgresTestUrl(), schema: name }));
     try {
       await Promise.all(stores.map((store) => store.migrate()));
-      for (const store of stores) assert.deepEqual(await store.appliedMigrations(), [1]);
+      for (const store of stores) assert.deepEqual(await store.appliedMigrations(), POSTGRES_MIGRATIONS.map((migration) => migration.version));
     } finally {
       await Promise.all(stores.map((store) => store.close()));
     }
@@ -79,7 +83,7 @@ describe("PostgresStateStore", { skip }, () => {
       const result = await client.query<{ count: string }>(`SELECT count(*) AS count FROM "${name}".junction_migrations`);
       return Number(result.rows[0]?.count);
     });
-    assert.equal(count, 1);
+    assert.equal(count, POSTGRES_MIGRATIONS.length);
   });
 
   test("openStateStore takes ?schema=, migrates, and hides the password in location", async () => {
@@ -89,7 +93,7 @@ describe("PostgresStateStore", { skip }, () => {
     const store = await openStateStore(url.toString());
     try {
       assert.equal(store.kind, "postgres");
-      assert.deepEqual(await store.appliedMigrations(), [1]);
+      assert.deepEqual(await store.appliedMigrations(), POSTGRES_MIGRATIONS.map((migration) => migration.version));
       await store.setCheckpoint("via-url", { ok: true });
       assert.deepEqual((await store.getCheckpoint("via-url"))?.value, { ok: true });
     } finally {

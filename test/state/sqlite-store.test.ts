@@ -43,8 +43,12 @@ describe("SqliteStateStore", () => {
         "junction_leases",
         "junction_migrations",
         "junction_runs",
+        "junction_webhook_deliveries",
+        "junction_webhook_delivery_attempts",
+        "junction_webhook_endpoints",
+        "junction_webhook_inbox",
       ]);
-      const migration = db.prepare("SELECT version, name, applied_at FROM junction_migrations").get() as { version: number; name: string; applied_at: number };
+      const migration = db.prepare("SELECT version, name, applied_at FROM junction_migrations ORDER BY version").get() as { version: number; name: string; applied_at: number };
       assert.equal(migration.version, 1);
       assert.equal(migration.name, "initial schema");
       assert.equal(typeof migration.applied_at, "number");
@@ -86,7 +90,7 @@ describe("SqliteStateStore", () => {
     const store = new SqliteStateStore(":memory:");
     try {
       await store.migrate();
-      assert.deepEqual(await store.appliedMigrations(), [1]);
+      assert.deepEqual(await store.appliedMigrations(), SQLITE_MIGRATIONS.map((migration) => migration.version));
       await store.setCheckpoint("mem", { ok: true });
       assert.deepEqual((await store.getCheckpoint("mem"))?.value, { ok: true });
       assert.equal(await store.claimIdempotencyKey("s", "k", 60_000), true);

@@ -41,6 +41,8 @@ import type {
 import { POSTGRES_DATABASE_IDENTITY_SQL } from "./database-identity.js";
 import { POSTGRES_MIGRATIONS, type PostgresMigration } from "./migrations/index.js";
 import { postgresTables, quoteIdentifier, type PostgresTables } from "./postgres-tables.js";
+import { PostgresWebhookInbox } from "./webhook-inbox.js";
+import { PostgresWebhookDeliveries } from "./webhook-deliveries.js";
 
 export interface PostgresStateStoreOptions {
   /** A `postgres://` URL as `pg` understands it (no `schema` parameter). */
@@ -80,6 +82,8 @@ export class PostgresStateStore implements StateStore {
   readonly kind = "postgres" as const;
   readonly location: string;
   readonly sharedCheckpoints: SharedDatabaseCheckpoints;
+  readonly webhookInbox: PostgresWebhookInbox;
+  readonly webhookDeliveries: PostgresWebhookDeliveries;
   private readonly pool: Pool;
   private readonly schema: string | undefined;
   private readonly t: PostgresTables;
@@ -97,6 +101,8 @@ export class PostgresStateStore implements StateStore {
     this.migrations = options.migrations ?? POSTGRES_MIGRATIONS;
     this.pool = new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 10, application_name: "junction" });
     this.pool.on("error", this.onIdleClientError);
+    this.webhookInbox = new PostgresWebhookInbox(this.pool, this.t, this.ids);
+    this.webhookDeliveries = new PostgresWebhookDeliveries(this.pool, this.t, this.ids);
     this.sharedCheckpoints = {
       databaseIdentity: () => this.databaseIdentity(),
       checkpointStatement: (scope, value) => this.checkpointUpsert(scope, value),

@@ -7,6 +7,10 @@ export interface PostgresTables {
   runs: string;
   leases: string;
   decisions: string;
+  webhookInbox: string;
+  webhookDeliveries: string;
+  webhookDeliveryAttempts: string;
+  webhookEndpoints: string;
 }
 
 export function quoteIdentifier(name: string): string {
@@ -23,5 +27,9 @@ export function postgresTables(schema: string | undefined): PostgresTables {
     runs: table("junction_runs"),
     leases: table("junction_leases"),
     decisions: table("junction_decisions"),
+    webhookInbox: table("junction_webhook_inbox"),
+    webhookDeliveries: table("junction_webhook_deliveries"),
+    webhookDeliveryAttempts: table("junction_webhook_delivery_attempts"),
+    webhookEndpoints: table("junction_webhook_endpoints"),
   };
 }

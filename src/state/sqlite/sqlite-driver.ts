@@ -131,6 +131,17 @@ abstract class BaseConnection implements SqliteConnection {
   abstract prepare(sql: string): SqliteStatement;
   abstract close(): void;
   #savepoints = 0;
+  /** BEGIN / BEGIN IMMEDIATE / COMMIT prepared once: a transaction per call is the state store's hot path. */
+  readonly #control = new Map<string, SqliteStatement>();
+
+  #runControl(sql: string): void {
+    let statement = this.#control.get(sql);
+    if (statement === undefined) {
+      statement = this.prepare(sql);
+      this.#control.set(sql, statement);
+    }
+    statement.run();
+  }
 
   pragma(statement: string): void {
     this.exec(`PRAGMA ${statement}`);
@@ -157,10 +168,10 @@ abstract class BaseConnection implements SqliteConnection {
         this.#savepoints--;
       }
     }
-    this.exec(mode === "immediate" ? "BEGIN IMMEDIATE" : "BEGIN");
+    this.#runControl(mode === "immediate" ? "BEGIN IMMEDIATE" : "BEGIN");
     try {
       const result = work();
-      this.exec("COMMIT");
+      this.#runControl("COMMIT");
       return result;
     } catch (error) {
       if (this.inTransaction) this.exec("ROLLBACK");

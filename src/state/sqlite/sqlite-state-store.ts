@@ -41,6 +41,8 @@ import { sqliteDatabaseIdentity } from "./database-identity.js";
 import { openSqlite } from "./sqlite-driver.js";
 import type { SqliteConnection, SqliteRunResult, SqliteStatement } from "./sqlite-driver.js";
 import { SQLITE_MIGRATIONS, type SqliteMigration } from "./migrations/index.js";
+import { SqliteWebhookInbox } from "./webhook-inbox.js";
+import { SqliteWebhookDeliveries } from "./webhook-deliveries.js";
 
 export interface SqliteStateStoreOptions {
   /** Shown in logs and `junction status`; defaults to `sqlite:<filename>`. */
@@ -68,6 +70,8 @@ export class SqliteStateStore implements StateStore {
   readonly kind = "sqlite" as const;
   readonly location: string;
   readonly sharedCheckpoints: SharedDatabaseCheckpoints | undefined;
+  readonly webhookInbox: SqliteWebhookInbox;
+  readonly webhookDeliveries: SqliteWebhookDeliveries;
   private readonly db: SqliteConnection;
   private readonly migrations: readonly SqliteMigration[];
   private readonly ids = new SortableIdSequence();
@@ -80,6 +84,8 @@ export class SqliteStateStore implements StateStore {
     this.migrations = options.migrations ?? SQLITE_MIGRATIONS;
     this.db = openSqlite(filename, { busyTimeoutMs: BUSY_TIMEOUT_MS });
     this.sharedCheckpoints = inMemory ? undefined : sqliteSharedCheckpoints(filename);
+    this.webhookInbox = new SqliteWebhookInbox(this.db, this.ids);
+    this.webhookDeliveries = new SqliteWebhookDeliveries(this.db, this.ids);
     try {
       this.db.pragma("journal_mode = WAL");
       this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
