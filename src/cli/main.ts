@@ -15,6 +15,7 @@ import { registerRun } from "./commands/run.js";
 import { registerRuns } from "./commands/runs.js";
 import { registerSchema } from "./commands/schema.js";
 import { registerValidate } from "./commands/validate.js";
+import { registerWebhooks } from "./commands/webhooks.js";
 
 export function buildProgram(): Command {
   const program = new Command("junction")
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerRuns(program);
   registerCheckpoints(program);
   registerDlq(program);
+  registerWebhooks(program);
   registerMemory(program);
   registerConfig(program);
   for (const command of program.commands) command.exitOverride();

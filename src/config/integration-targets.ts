@@ -63,7 +63,8 @@ export function writtenTargets(integrationPath: Path, integration: Raw): Written
 export function targetNames(routing: RoutingKind, targets: ReadonlyArray<{ name: unknown; endpoint: unknown }>): string[] {
   const connectionOf = (target: { endpoint: unknown }): string => {
     const endpoint = target.endpoint;
-    return isPlainMap(endpoint) && typeof endpoint.connection === "string" ? endpoint.connection : "";
+    if (!isPlainMap(endpoint)) return "";
+    return typeof endpoint.connection === "string" ? endpoint.connection : typeof endpoint.webhook === "string" ? endpoint.webhook : "";
   };
   const unnamedUses = new Map<string, number>();
   for (const target of targets) {

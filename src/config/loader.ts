@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { AnyConnectorSpec } from "../connectors/types.js";
 import type { AnyTransformSpec } from "../transform/types.js";
+import type { ConfigIssue } from "./issues.js";
 import { SecretRedactor } from "../core/redact.js";
 import { interpolateTree } from "./interpolation.js";
 import { restoreInterpolatedTypes } from "./interpolated-types.js";
@@ -25,6 +26,16 @@ import { validateAgainst } from "./validation/schema-validator.js";
 export interface ConfigComponents {
   connectors: readonly AnyConnectorSpec[];
   transforms: readonly AnyTransformSpec[];
+  /** Semantic checks of the `webhooks:` entries (secrets, expressions, addresses) by the webhook runtimes. */
+  webhooks?: WebhookConfigChecks;
+}
+
+/** Each takes one entry as written (schema-valid) and returns problems with paths relative to it. */
+export interface WebhookConfigChecks {
+  inbound(entry: Record<string, unknown>): ConfigIssue[];
+  outbound(entry: Record<string, unknown>): ConfigIssue[];
+  /** The options of a `target: { webhook: … }` besides `webhook`. */
+  outboundTarget(options: Record<string, unknown>): ConfigIssue[];
 }
 
 export interface LoadConfigOptions {
@@ -105,6 +116,7 @@ function loadSync(text: string, file: string, components: ConfigComponents, opti
   const index: ComponentIndex = {
     connectors: new Map(components.connectors.map((spec) => [spec.type, spec])),
     transforms: new Map(components.transforms.map((spec) => [spec.name, spec])),
+    ...(components.webhooks ? { webhooks: components.webhooks } : {}),
   };
   const issues: LocatedIssue[] = [
     ...validateAgainst(structure, root),

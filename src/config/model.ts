@@ -1,3 +1,6 @@
+import type { InboundWebhookConfig } from "./webhooks-inbound.js";
+import type { OutboundWebhookConfig } from "./webhooks-outbound.js";
+
 /**
  * The validated, normalised configuration the runtimes consume. The loader turns
  * `junction.yaml` (snake_case, duration strings) into this (camelCase, milliseconds),
@@ -17,10 +20,17 @@ export interface JunctionConfig {
   shutdownTimeoutMs: number;
   connections: Record<string, ConnectionConfig>;
   integrations: Record<string, IntegrationConfig>;
-  /** Reserved for later capabilities (workflows, webhooks, gateway): kept as written. */
+  webhooks: WebhooksConfig;
+  /** Reserved for later capabilities (workflows, gateway): kept as written. */
   workflows?: unknown;
-  webhooks?: unknown;
   gateway?: unknown;
+}
+
+export interface WebhooksConfig {
+  /** Own "host:port" for the inbound endpoints; undefined: served by the admin server. */
+  listen?: string;
+  inbound: Record<string, InboundWebhookConfig>;
+  outbound: Record<string, OutboundWebhookConfig>;
 }
 
 export interface AdminConfig {
@@ -143,7 +153,10 @@ export interface StepConfig {
 }
 
 export interface EndpointConfig {
+  /** A connection name, or for `webhook:` endpoints "webhooks.inbound.<name>" / "webhooks.outbound.<name>". */
   connection: string;
+  /** The `webhooks.inbound` (source) or `webhooks.outbound` (target) entry, for `webhook:` endpoints. */
+  webhook?: string;
   /** The connector's source or sink options (everything but `connection`). */
   options: Record<string, unknown>;
 }

@@ -13,7 +13,10 @@ import type {
   StepConfig,
   TargetConfig,
   TriggerConfig,
+  WebhooksConfig,
 } from "./model.js";
+import { normaliseInboundWebhook, type InboundRoute } from "./webhooks-inbound.js";
+import { normaliseOutboundWebhook } from "./webhooks-outbound.js";
 import { DEFAULTS } from "./model.js";
 import { sinkOptions, targetNames, writtenRouting, writtenTargets } from "./integration-targets.js";
 import { normaliseResilience } from "./normalise-resilience.js";
@@ -55,8 +58,9 @@ export function normaliseConfig(root: Raw, file: string, baseDir: string): Junct
     shutdownTimeoutMs: ms(root.shutdown_timeout, DEFAULTS.shutdownTimeoutMs),
     connections,
     integrations,
+    webhooks: normaliseWebhooks(map(root.webhooks), integrations),
   };
-  for (const reserved of ["workflows", "webhooks", "gateway"] as const) {
+  for (const reserved of ["workflows", "gateway"] as const) {
     if (root[reserved] !== undefined) config[reserved] = root[reserved];
   }
   return config;
@@ -95,10 +99,31 @@ function normaliseConnection(name: string, block: Raw): ConnectionConfig {
   return connection;
 }
 
-function normaliseEndpoint(endpoint: Raw): EndpointConfig {
+function normaliseEndpoint(endpoint: Raw, direction: "inbound" | "outbound"): EndpointConfig {
   const options: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(endpoint)) if (key !== "connection") options[key] = value;
+  for (const [key, value] of Object.entries(endpoint)) if (key !== "connection" && key !== "webhook") options[key] = value;
+  if (typeof endpoint.webhook === "string") return { connection: webhookConnectionName(direction, endpoint.webhook), webhook: endpoint.webhook, options };
   return { connection: String(endpoint.connection), options };
+}
+
+/** The name a `webhook:` endpoint's connection goes by (in health, logs); it cannot clash with a connection name. */
+export function webhookConnectionName(direction: "inbound" | "outbound", name: string): string {
+  return `webhooks.${direction}.${name}`;
+}
+
+function normaliseWebhooks(raw: Raw, integrations: Record<string, IntegrationConfig>): WebhooksConfig {
+  const inbound: WebhooksConfig["inbound"] = {};
+  for (const [name, entry] of Object.entries(map(raw.inbound))) {
+    const routes: InboundRoute[] = Object.values(integrations)
+      .filter((integration) => integration.source.webhook === name)
+      .map((integration) => ({ integration: integration.name, events: Array.isArray(integration.source.options.events) ? integration.source.options.events.map(String) : [] }));
+    inbound[name] = normaliseInboundWebhook(name, map(entry), routes);
+  }
+  const outbound: WebhooksConfig["outbound"] = {};
+  for (const [name, entry] of Object.entries(map(raw.outbound))) outbound[name] = normaliseOutboundWebhook(name, map(entry));
+  const config: WebhooksConfig = { inbound, outbound };
+  if (typeof raw.listen === "string") config.listen = raw.listen;
+  return config;
 }
 
 function normaliseTrigger(sync: Raw): TriggerConfig {
@@ -125,13 +150,15 @@ function normaliseTargets(name: string, raw: Raw, routing: RoutingKind, connecti
   const names = targetNames(routing, written);
   return written.map((target, index) => {
     const endpoint = map(target.endpoint);
-    const connection = String(endpoint.connection);
+    const webhook = typeof endpoint.webhook === "string" ? endpoint.webhook : undefined;
+    const connection = webhook === undefined ? String(endpoint.connection) : webhookConnectionName("outbound", webhook);
     const out: TargetConfig = {
       name: names[index] as string,
       connection,
-      options: sinkOptions(endpoint, target.engineKeys),
-      resilience: normaliseResilience([map(map(connections[connection]).resilience), map(raw.resilience)]),
+      options: sinkOptions(endpoint, [...target.engineKeys, "webhook"]),
+      resilience: normaliseResilience([webhook === undefined ? map(map(connections[connection]).resilience) : {}, map(raw.resilience)]),
     };
+    if (webhook !== undefined) out.webhook = webhook;
     if (typeof target.when === "string") out.when = target.when;
     return out;
   });
@@ -147,7 +174,7 @@ function normaliseIntegration(name: string, raw: Raw, connections: Raw): Integra
   });
   const integration: IntegrationConfig = {
     name,
-    source: normaliseEndpoint(map(raw.source)),
+    source: normaliseEndpoint(map(raw.source), "inbound"),
     transforms,
     targets,
     routing,

@@ -48,7 +48,9 @@ function toFileShape(config: JunctionConfig): Record<string, unknown> {
     connections: Object.fromEntries(Object.entries(config.connections).map(([name, c]) => [name, connectionShape(c)])),
     integrations: Object.fromEntries(Object.entries(config.integrations).map(([name, i]) => [name, integrationShape(i)])),
   };
-  for (const reserved of ["workflows", "webhooks", "gateway"] as const) {
+  const webhooks = webhooksShape(config);
+  if (webhooks !== undefined) out.webhooks = webhooks;
+  for (const reserved of ["workflows", "gateway"] as const) {
     if (config[reserved] !== undefined) out[reserved] = structuredClone(config[reserved]);
   }
   return out;
@@ -117,7 +119,10 @@ function integrationShape(integration: IntegrationConfig): Record<string, unknow
   const out: Record<string, unknown> = {};
   if (integration.description !== undefined) out.description = integration.description;
   Object.assign(out, {
-    source: { connection: integration.source.connection, ...structuredClone(integration.source.options) },
+    source: {
+      ...(integration.source.webhook === undefined ? { connection: integration.source.connection } : { webhook: integration.source.webhook }),
+      ...structuredClone(integration.source.options),
+    },
     transform: integration.transforms.map((step) => ({ [step.type]: structuredClone(step.value) })),
     ...targetsShape(integration),
     sync,
@@ -130,7 +135,10 @@ function integrationShape(integration: IntegrationConfig): Record<string, unknow
 
 /** `target:`, `targets:` or `switch:` as written, with every target's name resolved. */
 function targetsShape(integration: IntegrationConfig): Record<string, unknown> {
-  const endpoint = (target: TargetConfig): Record<string, unknown> => ({ connection: target.connection, ...structuredClone(target.options) });
+  const endpoint = (target: TargetConfig): Record<string, unknown> => ({
+    ...(target.webhook === undefined ? { connection: target.connection } : { webhook: target.webhook }),
+    ...structuredClone(target.options),
+  });
   const condition = (target: TargetConfig): Record<string, unknown> => (target.when === undefined ? {} : { when: target.when });
   switch (integration.routing) {
     case "single":
@@ -140,4 +148,30 @@ function targetsShape(integration: IntegrationConfig): Record<string, unknown> {
     case "switch":
       return { switch: integration.targets.map((target) => ({ name: target.name, ...condition(target), target: endpoint(target) })) };
   }
+}
+
+/** The inbound endpoints with their defaults; outbound entries as the runtime reads them (secrets are redacted by value). */
+function webhooksShape(config: JunctionConfig): Record<string, unknown> | undefined {
+  const { listen, inbound, outbound } = config.webhooks;
+  if (listen === undefined && Object.keys(inbound).length === 0 && Object.keys(outbound).length === 0) return undefined;
+  const out: Record<string, unknown> = {};
+  if (listen !== undefined) out.listen = listen;
+  if (Object.keys(inbound).length > 0) {
+    out.inbound = Object.fromEntries(
+      Object.values(inbound).map((entry) => {
+        const { type, secrets, toleranceMs, ...scheme } = entry.verifier;
+        const verifier: Record<string, unknown> = { type, secrets: [...secrets] };
+        if (toleranceMs !== undefined) verifier.tolerance = durationText(toleranceMs);
+        for (const [key, value] of Object.entries(scheme)) verifier[key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = value;
+        const shape: Record<string, unknown> = { path: entry.path, verifier };
+        if (entry.eventType !== undefined) shape.event_type = entry.eventType;
+        if (entry.eventId !== undefined) shape.event_id = entry.eventId;
+        shape.max_body = sizeText(entry.maxBodyBytes);
+        shape.dedup_ttl = durationText(entry.dedupTtlMs);
+        return [entry.name, shape];
+      }),
+    );
+  }
+  if (Object.keys(outbound).length > 0) out.outbound = structuredClone(outbound);
+  return out;
 }

@@ -14,6 +14,8 @@ export class ConnectionPool {
     private readonly state: StateStore,
     private readonly logger: Logger,
     private readonly signal: AbortSignal,
+    /** Connections the runtime provides itself (webhook endpoints), by name; undefined for the configured ones. */
+    private readonly provided: (name: string) => Connection | undefined = () => undefined,
   ) {}
 
   get(name: string): Promise<Connection> {
@@ -27,6 +29,8 @@ export class ConnectionPool {
   }
 
   async #connect(name: string): Promise<Connection> {
+    const provided = this.provided(name);
+    if (provided !== undefined) return provided;
     const definition = this.config.connections[name];
     if (!definition) throw configError(`connection "${name}" is not defined under connections:`);
     const spec = findConnector(definition.type);

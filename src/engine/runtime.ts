@@ -14,6 +14,7 @@ import { createLogger } from "../observability/logger.js";
 import { JunctionMetrics } from "../observability/metrics.js";
 import type { AdminServer } from "../server/admin-server.js";
 import { startAdminServer } from "../server/admin-server.js";
+import { startWebhookServer } from "../server/webhook-server.js";
 import { openStateStore } from "../state/open.js";
 import type { StateStore } from "../state/types.js";
 import { ConnectionPool } from "./connection-pool.js";
@@ -24,6 +25,10 @@ import { buildCallPolicy } from "../resilience/from-config.js";
 import type { CallPolicy } from "../resilience/from-config.js";
 import { Scheduler } from "./scheduler.js";
 import { IntegrationAlerts } from "./integration-alerts.js";
+import { InboundWebhooks } from "../webhooks/inbound/inbound-webhooks.js";
+import { OutboundWebhooks } from "../webhooks/outbound/outbound-webhooks.js";
+import { webhookConnectionName } from "../config/normalise.js";
+import type { Connection } from "../connectors/types.js";
 
 export interface RuntimeOpenOptions {
   logger?: Logger;
@@ -66,6 +71,9 @@ export class JunctionRuntime {
   readonly #stop = new AbortController();
   readonly #abort = new AbortController();
   #admin: AdminServer | undefined;
+  #webhookServer: AdminServer | undefined;
+  readonly inbound: InboundWebhooks;
+  readonly outbound: OutboundWebhooks;
   #scheduler: Scheduler | undefined;
   #hardStopTimer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -80,7 +88,19 @@ export class JunctionRuntime {
     this.logger = logger;
     this.metrics = metrics;
     this.health = new HealthRegistry({ metrics, redactor: loaded.redactor });
-    this.connections = new ConnectionPool(this.config, state, logger, this.#abort.signal);
+    this.inbound = new InboundWebhooks(this.config.webhooks.inbound, { state, logger });
+    this.outbound = new OutboundWebhooks(this.config.webhooks.outbound, { state, logger, metrics });
+    this.connections = new ConnectionPool(this.config, state, logger, this.#abort.signal, (name) => this.#providedConnection(name));
+  }
+
+  #providedConnection(name: string): Connection | undefined {
+    for (const webhook of Object.keys(this.config.webhooks.inbound)) {
+      if (name === webhookConnectionName("inbound", webhook)) return this.inbound.connection(webhook);
+    }
+    for (const webhook of Object.keys(this.config.webhooks.outbound)) {
+      if (name === webhookConnectionName("outbound", webhook)) return this.outbound.connection(webhook);
+    }
+    return undefined;
   }
 
   static async open(loaded: LoadedConfig, options: RuntimeOpenOptions = {}): Promise<JunctionRuntime> {
@@ -122,9 +142,11 @@ export class JunctionRuntime {
     }
   }
 
+  /** The admin server, with the inbound webhook routes unless `webhooks.listen` gives them their own listener. */
   async startAdmin(): Promise<void> {
     const listen = this.config.admin.listen;
     if (!listen || this.#admin) return;
+    const hostsWebhooks = this.inbound.size > 0 && this.config.webhooks.listen === undefined;
     this.#admin = await startAdminServer({
       listen,
       health: this.health,
@@ -133,8 +155,23 @@ export class JunctionRuntime {
       logger: this.logger,
       redactor: this.redactor,
       version: PACKAGE_VERSION,
+      ...(hostsWebhooks ? { routes: (app) => this.inbound.routes(app) } : {}),
     });
-    this.logger.info({ url: this.#admin.url }, `admin server listening on ${this.#admin.url} (/health /ready /metrics /api/runs /api/dead-letters)`);
+    const webhooks = hostsWebhooks ? ` and webhooks at ${this.inbound.paths.join(" ")}` : "";
+    this.logger.info({ url: this.#admin.url }, `admin server listening on ${this.#admin.url} (/health /ready /metrics /api/runs /api/dead-letters${webhooks})`);
+  }
+
+  /** Base URL the inbound webhooks are served at, once started. */
+  get webhooksUrl(): string | undefined {
+    return this.#webhookServer?.url ?? (this.config.webhooks.listen === undefined && this.inbound.size > 0 ? this.#admin?.url : undefined);
+  }
+
+  /** The inbound webhooks' own listener (`webhooks.listen`): the same server without the admin routes' exposure being the point. */
+  async startWebhookListener(): Promise<void> {
+    const listen = this.config.webhooks.listen;
+    if (listen === undefined || this.inbound.size === 0 || this.#webhookServer) return;
+    this.#webhookServer = await startWebhookServer({ listen, logger: this.logger, metrics: this.metrics, routes: (app) => this.inbound.routes(app) });
+    this.logger.info({ url: this.#webhookServer.url }, `webhooks listening on ${this.#webhookServer.url} (${this.inbound.paths.join(" ")})`);
   }
 
   async run(options: RuntimeRunOptions = {}): Promise<RuntimeResult> {
@@ -147,9 +184,16 @@ export class JunctionRuntime {
       this.metrics.deadLetters.set({ integration: integration.name }, pending);
     }
     if (options.admin ?? this.config.admin.listen !== null) await this.startAdmin();
+    await this.startWebhookListener();
+    if (this.inbound.size > 0 && this.webhooksUrl === undefined) {
+      this.logger.warn("inbound webhooks are not served: they need the admin server (admin.listen, without --no-admin) or their own webhooks.listen");
+    }
 
     const passes: Promise<void>[] = [];
-    let waitsForShutdown = false;
+    // Outbound deliveries are sent while the runtime runs (retries can take hours): a run that is not --once keeps going for them.
+    const sendsWebhooks = Object.keys(this.config.webhooks.outbound).length > 0;
+    if (sendsWebhooks) this.outbound.start();
+    let waitsForShutdown = sendsWebhooks && !options.once;
     for (const integration of integrations) {
       const trigger = options.once ? { kind: "once" as const } : integration.trigger;
       const runPass = async (follow: boolean, label: string): Promise<void> => {
@@ -277,6 +321,9 @@ export class JunctionRuntime {
     this.#closed = true;
     if (!this.#stop.signal.aborted) this.#stop.abort(new Error("closing"));
     await this.#scheduler?.stop();
+    await this.outbound.stop(this.#abort.signal);
+    this.inbound.close();
+    await this.#webhookServer?.close();
     await this.#admin?.close();
     await this.connections.closeAll();
     for (const call of this.#callPolicies.values()) await call.dispose();

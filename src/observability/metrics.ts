@@ -14,6 +14,8 @@ export interface JunctionMetricsOptions {
 /** From 100µs to 30s, roughly ×2.5 apart: the range of one read, mapping or write. */
 const STAGE_DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+/** From 5 ms to 30 s: one outbound webhook request, up to its timeout. */
+const WEBHOOK_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30];
 
 /**
  * Every metric Junction exposes, in a registry of its own (never prom-client's global one)
@@ -32,6 +34,10 @@ export class JunctionMetrics {
   readonly batchSize: Histogram<"integration">;
   readonly inFlight: Gauge<"integration">;
   readonly connectionHealth: Gauge<"connection">;
+  readonly webhookAttemptsTotal: Counter<"outbound" | "endpoint" | "result">;
+  readonly webhookDeliveriesTotal: Counter<"outbound" | "endpoint" | "outcome">;
+  readonly webhookAttemptDuration: Histogram<"outbound" | "endpoint">;
+  readonly webhookEndpointsDisabledTotal: Counter<"outbound" | "endpoint" | "reason">;
 
   constructor(options: JunctionMetricsOptions = {}) {
     const registry = new Registry();
@@ -105,6 +111,31 @@ export class JunctionMetrics {
       name: "junction_connection_up",
       help: "1 when the last health check of a connection found it healthy or degraded, 0 when unhealthy.",
       labelNames: ["connection"],
+      registers,
+    });
+    this.webhookAttemptsTotal = new Counter({
+      name: "junction_webhook_attempts_total",
+      help: "Outbound webhook delivery attempts, by result: success (2xx), http_error (another status), network_error (no answer, timeout) or refused (address not allowed).",
+      labelNames: ["outbound", "endpoint", "result"],
+      registers,
+    });
+    this.webhookDeliveriesTotal = new Counter({
+      name: "junction_webhook_deliveries_total",
+      help: "Outbound webhook deliveries settled, by outcome: delivered, or failed (schedule used up, address refused, endpoint gone).",
+      labelNames: ["outbound", "endpoint", "outcome"],
+      registers,
+    });
+    this.webhookAttemptDuration = new Histogram({
+      name: "junction_webhook_delivery_duration_seconds",
+      help: "Time one outbound webhook attempt took, from connecting to the end of the answer, in seconds.",
+      labelNames: ["outbound", "endpoint"],
+      buckets: WEBHOOK_DURATION_BUCKETS,
+      registers,
+    });
+    this.webhookEndpointsDisabledTotal = new Counter({
+      name: "junction_webhook_endpoints_disabled_total",
+      help: "Outbound webhook endpoints disabled, by reason: gone (answered 410) or failing (every attempt failed for disable_after).",
+      labelNames: ["outbound", "endpoint", "reason"],
       registers,
     });
   }

@@ -139,10 +139,10 @@ integrations:
   });
 
   test("reserved sections are accepted and kept as written", async () => {
-    const config = await load("version: 1\nworkflows: { place_order: { steps: [a, b] } }\nwebhooks: [1, 2]\ngateway: true\n");
+    const config = await load("version: 1\nworkflows: { place_order: { steps: [a, b] } }\ngateway: true\n");
     assert.deepEqual(config.workflows, { place_order: { steps: ["a", "b"] } });
-    assert.deepEqual(config.webhooks, [1, 2]);
     assert.equal(config.gateway, true);
+    assert.deepEqual(config.webhooks, { inbound: {}, outbound: {} });
   });
 
   test("connector options are kept as written, relative paths included", async () => {

@@ -1,6 +1,7 @@
 import { Type } from "@sinclair/typebox";
 import type { TSchema } from "@sinclair/typebox";
 import { durationSchema, sizeSchema } from "./units.js";
+import { webhooksSchema } from "./webhooks.js";
 
 /** Names of connections and integrations: they end up in metric labels, state keys and URLs. */
 export const NAME_PATTERN = /^[a-z][a-z0-9_-]*$/;
@@ -145,7 +146,12 @@ export const monitoringSchema = Type.Object(
 
 /** `source:` / `target:` as far as the engine is concerned; the rest is checked against the connector. */
 export const endpointSchema = Type.Object(
-  { connection: Type.String({ minLength: 1, description: "Name of a connection defined under `connections`." }) },
+  {
+    connection: Type.Optional(Type.String({ minLength: 1, description: "Name of a connection defined under `connections`." })),
+    webhook: Type.Optional(
+      Type.String({ minLength: 1, description: "Instead of `connection`: a source reads the events of the `webhooks.inbound` endpoint of this name; a target sends to the `webhooks.outbound` entry of this name." }),
+    ),
+  },
   { additionalProperties: true },
 );
 
@@ -267,7 +273,7 @@ export function topLevelSchema(connection: TSchema = connectionShapeSchema, step
       connections: Type.Optional(Type.Object({}, { additionalProperties: connection, description: "Named, reusable connections." })),
       integrations: Type.Optional(Type.Object({}, { additionalProperties: integration, description: "Named pipelines: source → transform → target." })),
       workflows: Type.Optional(Type.Unknown({ description: "Reserved." })),
-      webhooks: Type.Optional(Type.Unknown({ description: "Reserved." })),
+      webhooks: Type.Optional(webhooksSchema),
       gateway: Type.Optional(Type.Unknown({ description: "Reserved." })),
     },
     { additionalProperties: false },

@@ -1,6 +1,9 @@
 import type { AnyConnectorSpec } from "../../connectors/types.js";
 import type { AnyTransformSpec } from "../../transform/types.js";
 import type { ConfigIssue } from "../issues.js";
+import type { WebhookConfigChecks } from "../loader.js";
+import { webhookSourceSchema } from "../schema/webhooks-inbound.js";
+import { outboundWebhookTargetSchema } from "../schema/webhooks-outbound.js";
 import { closestMatch, didYouMean } from "../did-you-mean.js";
 import { sinkOptions, writtenTargets } from "../integration-targets.js";
 import { restoreInterpolatedTypes } from "../interpolated-types.js";
@@ -14,6 +17,7 @@ import { isPlainMap } from "./plain-map.js";
 export interface ComponentIndex {
   connectors: ReadonlyMap<string, AnyConnectorSpec>;
   transforms: ReadonlyMap<string, AnyTransformSpec>;
+  webhooks?: WebhookConfigChecks;
 }
 
 export interface ComponentValidationContext {
@@ -35,6 +39,7 @@ export function validateComponents(root: Record<string, unknown>, ctx: Component
   for (const [name, block] of Object.entries(connections)) {
     issues.push(...validateConnection(name, block, ctx));
   }
+  issues.push(...validateWebhookEntries(root, ctx));
   const integrations = isPlainMap(root.integrations) ? root.integrations : {};
   for (const [name, integration] of Object.entries(integrations)) {
     if (!isPlainMap(integration)) continue;
@@ -78,6 +83,7 @@ function validateEndpoint(
   connections: Record<string, unknown>,
   ctx: ComponentValidationContext,
 ): LocatedIssue[] {
+  if (isPlainMap(endpoint) && typeof endpoint.webhook === "string" && endpoint.connection === undefined) return validateWebhookEndpoint(path, endpoint, role, engineKeys, ctx);
   if (!isPlainMap(endpoint) || typeof endpoint.connection !== "string") return [];
   const reference = endpoint.connection;
   const connection = Object.hasOwn(connections, reference) ? connections[reference] : undefined;
@@ -105,6 +111,33 @@ function validateEndpoint(
   const issues = checkValue(schema, { value: options }, path, ctx, check);
   for (const key of Object.keys(options)) endpoint[key] = options[key];
   return engineKeys.length > 1 ? issues.map((issue) => suggestEngineKey(issue, path, engineKeys)) : issues;
+}
+
+/** The options of a `source: { webhook }` or `target: { webhook }` (the reference itself is checked with the engine rules). */
+function validateWebhookEndpoint(path: Path, endpoint: Record<string, unknown>, role: "source" | "target", engineKeys: readonly string[], ctx: ComponentValidationContext): LocatedIssue[] {
+  const keys = [...engineKeys.filter((key) => key !== "connection"), "webhook"];
+  const options = sinkOptions(endpoint, keys);
+  const schema = role === "source" ? webhookSourceSchema : outboundWebhookTargetSchema;
+  const check = role === "target" ? ctx.components.webhooks?.outboundTarget : undefined;
+  const issues = checkValue(schema, { value: options }, path, ctx, check as ((value: never) => ConfigIssue[]) | undefined);
+  for (const key of Object.keys(options)) endpoint[key] = options[key];
+  return issues;
+}
+
+/** The runtimes' own checks of each `webhooks.inbound` / `webhooks.outbound` entry (their structure was checked with the top-level schema). */
+function validateWebhookEntries(root: Record<string, unknown>, ctx: ComponentValidationContext): LocatedIssue[] {
+  const checks = ctx.components.webhooks;
+  if (checks === undefined || !isPlainMap(root.webhooks)) return [];
+  const issues: LocatedIssue[] = [];
+  for (const direction of ["inbound", "outbound"] as const) {
+    const entries = root.webhooks[direction];
+    if (!isPlainMap(entries)) continue;
+    for (const [name, entry] of Object.entries(entries)) {
+      if (!isPlainMap(entry)) continue;
+      issues.push(...prefixIssues(["webhooks", direction, name], checks[direction](entry)));
+    }
+  }
+  return issues;
 }
 
 /** An unknown key of a `targets:` item that is a misspelt `name` or `when` rather than a sink option. */

@@ -5,6 +5,7 @@ import { isPlainMap } from "./plain-map.js";
 import { checkResilience } from "./resilience-checks.js";
 import { checkReplaceTarget } from "./target-mode-checks.js";
 import { checkTargets } from "./target-checks.js";
+import { checkWebhookRules } from "./webhook-checks.js";
 import { writtenTargets } from "../integration-targets.js";
 import type { WrittenTarget } from "../integration-targets.js";
 
@@ -32,6 +33,7 @@ export function checkEngineRules(root: Record<string, unknown>): LocatedIssue[] 
     for (const target of targets) issues.push(...checkReplaceTarget(target.path, target.endpoint, integration));
     if (isPlainMap(integration.resilience)) issues.push(...checkIntegrationResilience([...path, "resilience"], integration.resilience, targets, connections));
   }
+  issues.push(...checkWebhookRules(root));
   return issues;
 }
 

@@ -1,10 +1,11 @@
+import { DEFAULT_SCHEDULE_MS } from "../../config/webhooks-outbound.js";
 /**
  * When an outbound webhook is attempted again. The default follows the schedule of the
  * Standard Webhooks guidance: immediately, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h
  * after the previous failure — eight attempts over about a day — each delay spread by
  * jitter so that endpoints coming back are not hit by every sender at the same second.
  */
-export const DEFAULT_SCHEDULE_MS: readonly number[] = Object.freeze([0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000]);
+export { DEFAULT_SCHEDULE_MS };
 
 export interface DeliveryScheduleOptions {
   /** Delay before each attempt (the first is usually 0); the length is the number of attempts. */
