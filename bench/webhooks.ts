@@ -7,7 +7,7 @@
 // The load: BENCH_REQUESTS signed requests (~600-byte JSON bodies, signed before the clock
 // starts) sent by this process over BENCH_CONNECTIONS keep-alive connections; the rate is
 // accepted requests / seconds from the first request to the last response. Each store's case
-// runs BENCH_ROUNDS (3) times alternately (baseline, then Junction); medians are reported.
+// runs BENCH_ROUNDS (3) times, the side that goes first alternating; medians are reported.
 //
 //   npm run bench:webhooks   (BENCH_REQUESTS=20000 BENCH_CONNECTIONS=32 BENCH_STORES=postgres,sqlite BENCH_ROUNDS=3 BENCH_DIST=<dir> BENCH_CHILD_ARGS=<node options>)
 //
@@ -226,8 +226,14 @@ for (const store of [postgresStore, sqliteStore].filter((s) => STORES.includes(s
   try {
     for (let round = 0; round < ROUNDS; round++) {
       const prepared = await store.prepare(dir);
-      baseline.push(await runBaseline(dir, prepared.baseline, signedRequests(`b${round}`)));
-      junction.push(await runJunction(dir, prepared.state, signedRequests(`j${round}`)));
+      // Alternate which side goes first, so neither always meets a warmer or a busier database.
+      if (round % 2 === 0) {
+        baseline.push(await runBaseline(dir, prepared.baseline, signedRequests(`b${round}`)));
+        junction.push(await runJunction(dir, prepared.state, signedRequests(`j${round}`)));
+      } else {
+        junction.push(await runJunction(dir, prepared.state, signedRequests(`j${round}`)));
+        baseline.push(await runBaseline(dir, prepared.baseline, signedRequests(`b${round}`)));
+      }
       const stored = await store.count(dir, true);
       if (stored !== REQUESTS) throw new Error(`junction stored ${stored} of ${REQUESTS} events`);
       console.log(`  ${store.name} round ${round + 1}: fastify + standardwebhooks ${baseline[round]!.toFixed(0)}/s, Junction ${junction[round]!.toFixed(0)}/s (${(junction[round]! / baseline[round]!).toFixed(2)})`);

@@ -172,6 +172,35 @@ function webhooksShape(config: JunctionConfig): Record<string, unknown> | undefi
       }),
     );
   }
-  if (Object.keys(outbound).length > 0) out.outbound = structuredClone(outbound);
+  if (Object.keys(outbound).length > 0) {
+    out.outbound = Object.fromEntries(
+      Object.values(outbound).map((entry) => [
+        entry.name,
+        {
+          event_type: entry.eventType,
+          payload: entry.payload,
+          schedule: entry.scheduleMs.map(durationText),
+          disable_after: durationText(entry.disableAfterMs),
+          timeout: durationText(entry.timeoutMs),
+          allow_private: entry.allowPrivate,
+          ...(entry.allow.length > 0 ? { allow: [...entry.allow] } : {}),
+          concurrency: entry.concurrency,
+          endpoints: Object.fromEntries(
+            Object.values(entry.endpoints).map((endpoint) => [
+              endpoint.name,
+              {
+                url: endpoint.url,
+                ...(endpoint.events.length > 0 ? { events: [...endpoint.events] } : {}),
+                secrets: [...endpoint.secrets],
+                ...(endpoint.throttle ? { throttle: { limit: endpoint.throttle.limit, per: durationText(endpoint.throttle.perMs) } } : {}),
+                concurrency: endpoint.concurrency,
+                ...(Object.keys(endpoint.headers).length > 0 ? { headers: { ...endpoint.headers } } : {}),
+              },
+            ]),
+          ),
+        },
+      ]),
+    );
+  }
   return out;
 }

@@ -88,7 +88,7 @@ export class JunctionRuntime {
     this.logger = logger;
     this.metrics = metrics;
     this.health = new HealthRegistry({ metrics, redactor: loaded.redactor });
-    this.inbound = new InboundWebhooks(this.config.webhooks.inbound, { state, logger });
+    this.inbound = new InboundWebhooks(this.config.webhooks.inbound, { state, logger, metrics });
     this.outbound = new OutboundWebhooks(this.config.webhooks.outbound, { state, logger, metrics });
     this.connections = new ConnectionPool(this.config, state, logger, this.#abort.signal, (name) => this.#providedConnection(name));
   }

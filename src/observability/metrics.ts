@@ -38,6 +38,7 @@ export class JunctionMetrics {
   readonly webhookDeliveriesTotal: Counter<"outbound" | "endpoint" | "outcome">;
   readonly webhookAttemptDuration: Histogram<"outbound" | "endpoint">;
   readonly webhookEndpointsDisabledTotal: Counter<"outbound" | "endpoint" | "reason">;
+  readonly webhooksReceivedTotal: Counter<"webhook" | "outcome">;
 
   constructor(options: JunctionMetricsOptions = {}) {
     const registry = new Registry();
@@ -136,6 +137,12 @@ export class JunctionMetrics {
       name: "junction_webhook_endpoints_disabled_total",
       help: "Outbound webhook endpoints disabled, by reason: gone (answered 410) or failing (every attempt failed for disable_after).",
       labelNames: ["outbound", "endpoint", "reason"],
+      registers,
+    });
+    this.webhooksReceivedTotal = new Counter({
+      name: "junction_webhooks_received_total",
+      help: "Inbound webhook requests, by outcome: accepted, duplicate, a verification failure (missing_header, malformed, stale, future, bad_signature), invalid_body or store_failed.",
+      labelNames: ["webhook", "outcome"],
       registers,
     });
   }

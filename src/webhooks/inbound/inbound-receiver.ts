@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Logger } from "pino";
 import { errorMessage } from "../../core/errors.js";
+import type { JunctionMetrics } from "../../observability/metrics.js";
 import type { VerifyFailureReason } from "../signatures/types.js";
 import type { InboundEndpoint } from "./inbound-endpoint.js";
 import type { InboxWriter } from "./inbox-writer.js";
@@ -35,22 +36,29 @@ export class InboundReceiver {
     readonly endpoint: InboundEndpoint,
     private readonly inbox: InboxWriter,
     private readonly logger: Logger,
+    private readonly metrics: JunctionMetrics,
     private readonly onAccepted: (integrations: readonly string[]) => void,
   ) {}
 
   async receive(raw: Buffer, requestHeaders: IncomingHttpHeaders, contentType: string | undefined): Promise<InboundResponse> {
+    const { response, outcome } = await this.#receive(raw, requestHeaders, contentType);
+    this.metrics.webhooksReceivedTotal.inc({ webhook: this.endpoint.name, outcome });
+    return response;
+  }
+
+  async #receive(raw: Buffer, requestHeaders: IncomingHttpHeaders, contentType: string | undefined): Promise<{ response: InboundResponse; outcome: string }> {
     const endpoint = this.endpoint;
     const verdict = endpoint.verifier.verify(raw, requestHeaders);
     if (!verdict.ok) {
       this.logger.warn({ webhook: endpoint.name, reason: verdict.reason }, `webhook rejected: ${verdict.message}`);
-      return { status: FAILURE_STATUS[verdict.reason], body: { error: verdict.message, reason: verdict.reason } };
+      return { response: { status: FAILURE_STATUS[verdict.reason], body: { error: verdict.message, reason: verdict.reason } }, outcome: verdict.reason };
     }
     const text = raw.toString("utf8");
     let payload: unknown;
     try {
       payload = JSON.parse(text);
     } catch {
-      if (isJson(contentType)) return { status: 400, body: { error: "the body is not valid JSON" } };
+      if (isJson(contentType)) return { response: { status: 400, body: { error: "the body is not valid JSON" } }, outcome: "invalid_body" };
       payload = text;
     }
     const headers = keptHeaders(requestHeaders);
@@ -60,12 +68,12 @@ export class InboundReceiver {
       eventType = await endpoint.eventType(payload, headers);
       eventId = await endpoint.eventId(verdict.id, payload, raw, headers);
     } catch (error) {
-      return { status: 400, body: { error: `cannot read the event type or id: ${errorMessage(error)}` } };
+      return { response: { status: 400, body: { error: `cannot read the event type or id: ${errorMessage(error)}` } }, outcome: "invalid_body" };
     }
     const integrations = endpoint.routesFor(eventType);
-    let outcome;
+    let acceptance;
     try {
-      outcome = await this.inbox.accept({
+      acceptance = await this.inbox.accept({
         endpoint: endpoint.name,
         eventId,
         ...(eventType === undefined ? {} : { eventType }),
@@ -77,15 +85,15 @@ export class InboundReceiver {
       });
     } catch (error) {
       this.logger.error({ err: error, webhook: endpoint.name, event_id: eventId }, "webhook not stored: the state store failed; the sender was asked to retry");
-      return { status: 503, body: { error: "the event could not be stored; retry later" }, headers: RETRY_LATER };
+      return { response: { status: 503, body: { error: "the event could not be stored; retry later" }, headers: RETRY_LATER }, outcome: "store_failed" };
     }
-    if (outcome === "duplicate") {
+    if (acceptance === "duplicate") {
       this.logger.debug({ webhook: endpoint.name, event_id: eventId }, "webhook already accepted: duplicate ignored");
-      return { status: 200, body: { status: "duplicate", id: eventId } };
+      return { response: { status: 200, body: { status: "duplicate", id: eventId } }, outcome: "duplicate" };
     }
     if (integrations.length > 0) this.onAccepted(integrations);
     else this.logger.info({ webhook: endpoint.name, event_id: eventId, event_type: eventType }, "webhook accepted but no integration takes this event type");
-    return { status: 200, body: { status: "accepted", id: eventId, routed: integrations.length } };
+    return { response: { status: 200, body: { status: "accepted", id: eventId, routed: integrations.length } }, outcome: "accepted" };
   }
 }
 

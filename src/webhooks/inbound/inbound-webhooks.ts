@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { Connection } from "../../connectors/types.js";
 import { parseDuration } from "../../core/duration.js";
 import type { InboundWebhookConfig } from "../../config/webhooks-inbound.js";
+import type { JunctionMetrics } from "../../observability/metrics.js";
 import type { StateStore } from "../../state/types.js";
 import { InboundEndpoint } from "./inbound-endpoint.js";
 import { InboundReceiver } from "./inbound-receiver.js";
@@ -24,12 +25,12 @@ export class InboundWebhooks {
   readonly #state: StateStore;
   #closing = false;
 
-  constructor(configs: Record<string, InboundWebhookConfig>, deps: { state: StateStore; logger: Logger }) {
+  constructor(configs: Record<string, InboundWebhookConfig>, deps: { state: StateStore; logger: Logger; metrics: JunctionMetrics }) {
     this.#state = deps.state;
     const logger = deps.logger.child({ component: "webhooks.inbound" });
     const writer = new InboxWriter(deps.state.webhookInbox, deps.state.kind === "sqlite" ? 1 : 4);
     for (const config of Object.values(configs)) {
-      this.#receivers.set(config.name, new InboundReceiver(new InboundEndpoint(config), writer, logger, (integrations) => this.#wakeup.wake(integrations)));
+      this.#receivers.set(config.name, new InboundReceiver(new InboundEndpoint(config), writer, logger, deps.metrics, (integrations) => this.#wakeup.wake(integrations)));
     }
   }
 

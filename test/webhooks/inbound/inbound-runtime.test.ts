@@ -229,5 +229,8 @@ describe("inbound webhooks through junction run", () => {
     assert.equal(rows("payments").length, before.payments + 1, "only the genuine request became a row");
     assert.equal(rows("charges").length, before.charges);
     assert.equal(rows("pushes").length, before.pushes);
+    const metrics = await runtime.metrics.metrics();
+    assert.match(metrics, /junction_webhooks_received_total\{webhook="billing",outcome="bad_signature"\} [1-9]/);
+    assert.match(metrics, /junction_webhooks_received_total\{webhook="billing",outcome="stale"\} 1\b/);
   });
 });
