@@ -49,7 +49,6 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   const address = parseListenAddress(options.listen);
   const app = Fastify({
     logger: false,
-    disableRequestLogging: true,
     requestIdHeader: false,
     genReqId: (request) => correlationIdFrom(request.headers) ?? newId(),
   });
@@ -168,7 +167,6 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   }
   const bound = app.server.address() as AddressInfo;
   const url = formatHttpUrl(bound.address, bound.port);
-  logger.info({ url }, "admin server listening");
 
   let closing: Promise<void> | undefined;
   return {

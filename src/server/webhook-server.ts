@@ -24,7 +24,7 @@ export interface WebhookServerOptions {
 export async function startWebhookServer(options: WebhookServerOptions): Promise<AdminServer> {
   const { logger, metrics } = options;
   const address = parseListenAddress(options.listen);
-  const app = Fastify({ logger: false, disableRequestLogging: true, requestIdHeader: false, genReqId: (request) => correlationIdFrom(request.headers) ?? newId() });
+  const app = Fastify({ logger: false, requestIdHeader: false, genReqId: (request) => correlationIdFrom(request.headers) ?? newId() });
   const sendJson = (reply: FastifyReply, status: number, body: unknown): FastifyReply => reply.code(status).type("application/json; charset=utf-8").send(JSON.stringify(body));
 
   app.addHook("onResponse", async (request, reply) => {

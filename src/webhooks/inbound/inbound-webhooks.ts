@@ -61,7 +61,7 @@ export class InboundWebhooks {
       health: async () => {
         const started = performance.now();
         const waiting = await inbox.count({ endpoint: name });
-        return { status: "healthy" as const, latencyMs: performance.now() - started, detail: `POST ${receiver.endpoint.path} (${waiting} events waiting)` };
+        return { status: "healthy" as const, latencyMs: performance.now() - started, detail: `POST ${receiver.endpoint.path} (${waiting} ${waiting === 1 ? "event" : "events"} waiting)` };
       },
       source: (options, ctx) => {
         const raw = options as { lease?: unknown; poll_interval?: unknown };
