@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { Message } from "../core/message.js";
 import type { SharedDatabaseCheckpoints, StateStore } from "../state/types.js";
 import type { ConfigIssue } from "../config/issues.js";
+import type { ResilienceConfig } from "../config/model.js";
 import type { HealthResult } from "../core/health.js";
 import type { RecordSchema } from "./record-schema.js";
 
@@ -50,6 +51,12 @@ export interface RuntimeContext {
   baseDir: string;
   /** Aborts when the runtime shuts down. */
   signal: AbortSignal;
+  /**
+   * The connection's own `resilience:` block (defaults filled in), when it has one. The engine
+   * applies it around sink writes; a source that makes its own calls (an API it polls) uses its
+   * `retry` for them.
+   */
+  resilience?: ResilienceConfig;
 }
 
 export interface Connection<SO = unknown, TO = unknown> {

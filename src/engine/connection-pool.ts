@@ -41,6 +41,7 @@ export class ConnectionPool {
       state: this.state,
       baseDir: this.config.baseDir,
       signal: this.signal,
+      ...(definition.resilience ? { resilience: definition.resilience } : {}),
     });
   }
 

@@ -59,7 +59,7 @@ export const httpConnector = {
     const client = await HttpClient.open(config, ctx.baseDir);
     return {
       health: (signal: AbortSignal) => checkHealth(client, config.health_path, signal),
-      source: (options, sourceCtx) => createHttpSource(client, options, sourceCtx),
+      source: (options, sourceCtx) => createHttpSource(client, options, sourceCtx, ctx.resilience?.retry),
       sink: (options, sinkCtx) => createHttpSink(client, options, sinkCtx),
       close: () => client.close(),
     };

@@ -1,3 +1,4 @@
+import type { RetryConfig } from "../../config/model.js";
 import { pause } from "../../core/abort.js";
 import { permanentError } from "../../core/errors.js";
 import { createMessage } from "../../core/message.js";
@@ -29,11 +30,11 @@ const DEFAULT_MAX_PAGES = 10_000;
  * API sorts by it (`sorted`), else once the poll has read its last page. Pagination cursors
  * are never checkpointed (they expire): a restart polls again from the watermark.
  */
-export function createHttpSource(client: HttpClient, options: HttpSourceOptions, ctx: SourceContext): Source {
+export function createHttpSource(client: HttpClient, options: HttpSourceOptions, ctx: SourceContext, connectionRetry?: RetryConfig): Source {
   const logger = ctx.logger.child({ source: "http" });
   const template = new SourceRequestTemplate(options);
   const selector = new RecordSelector({ records: options.records, id: options.id, watermark: options.watermark?.field });
-  const fetcher = new PageFetcher(client, options.retry, sizeBytes(options.max_body, 16 * 1024 * 1024), logger);
+  const fetcher = new PageFetcher(client, options.retry, connectionRetry, sizeBytes(options.max_body, 16 * 1024 * 1024), logger);
   const intervalMs = durationMs(options.interval, 30_000);
   const maxPages = options.max_pages ?? DEFAULT_MAX_PAGES;
   const watermark = options.watermark;

@@ -1,6 +1,8 @@
 // The http source through the runtime, from junction.yaml: a paginated API copied into a SQLite
 // table, then an incremental run that reads only what changed, counted in the table.
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { loadConfigFromString } from "../../../src/config/index.js";
@@ -77,5 +79,48 @@ integrations:
     const table = rows();
     assert.equal(table.length, 25);
     assert.equal(table.find((row) => row.id === "r005")?.updated_at, "2024-01-01T00:02:00Z");
+  });
+
+  test("page requests are retried by the connection's resilience.retry when the source sets no retry of its own", { timeout: 30_000 }, async () => {
+    let calls = 0;
+    const server = createServer((_request, response) => {
+      calls += 1;
+      // Three 503s: more than the source's default of 3 attempts, within the connection's 4.
+      if (calls <= 3) return void response.writeHead(503, { "content-type": "application/json" }).end("{}");
+      response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify([{ id: "only" }]));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const yaml = `version: 1
+state: sqlite:./retry-state.db
+admin: false
+connections:
+  flaky_api:
+    type: http
+    base_url: ${url}
+    resilience: { retry: { attempts: 4, backoff: constant, base_delay: 1ms, max_delay: 1ms, jitter: none } }
+  db: { type: sqlite, path: ./retry.db }
+integrations:
+  pull_flaky:
+    source: { connection: flaky_api, path: /items }
+    target: { connection: db, table: items, mode: upsert, key: id, create_table: true }
+    resilience: { retry: { attempts: 1 } }
+`;
+      const loaded = await loadConfigFromString(yaml, join(dir.path, "retry.yaml"), builtinComponents, { env: {} });
+      const runtime = await JunctionRuntime.open(loaded, { logger: createLogger({ level: "silent" }), processMetrics: false });
+      let result: RuntimeResult;
+      try {
+        result = await runtime.run({ once: true });
+      } finally {
+        await runtime.close();
+      }
+      assert.ok(result.ok, result.errors.join("; "));
+      assert.equal(calls, 4, "four attempts of the one page, no restart of the run");
+      assert.equal(result.summaries.length, 1);
+      assert.equal(result.summaries[0]?.run.counts.written, 1);
+    } finally {
+      server.close();
+    }
   });
 });
