@@ -3,15 +3,14 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { connectorSpecs } from "../../src/connectors/registry.js";
-import { transformSpecs } from "../../src/transform/registry.js";
+import { builtinComponents } from "../../src/engine/components.js";
 import { Ajv } from "ajv";
 import { parse } from "yaml";
 import { buildJsonSchema, ConfigProblemsError, formatProblems, loadConfig } from "../../src/config/index.js";
 import type { ConfigComponents } from "../../src/config/index.js";
 
 const fixtures = fileURLToPath(new URL("../fixtures/", import.meta.url));
-const components: ConfigComponents = { connectors: connectorSpecs, transforms: transformSpecs };
+const components: ConfigComponents = builtinComponents;
 // The variables the fixtures may use; everything else is unset.
 const env = { JUNCTION_FIXTURE_DIR: "./data" };
 
