@@ -12,11 +12,11 @@ describe("junction CLI", () => {
   test("--help lists every command and exits 0", async () => {
     const result = await runCli(["--help"]);
     assert.equal(result.code, 0);
-    for (const command of ["init", "validate", "schema", "run", "check", "runs", "checkpoints", "dlq", "memory", "config"]) assert.match(result.stdout, new RegExp(`\\b${command}\\b`));
+    for (const command of ["init", "validate", "schema", "run", "check", "runs", "checkpoints", "dlq", "memory", "config", "webhooks"]) assert.match(result.stdout, new RegExp(`\\b${command}\\b`));
   });
 
   test("every subcommand has --help", async () => {
-    for (const args of [["run"], ["dlq", "replay"], ["memory", "query"], ["config", "print"]]) {
+    for (const args of [["run"], ["dlq", "replay"], ["memory", "query"], ["config", "print"], ["webhooks", "deliveries"], ["webhooks", "recover"]]) {
       const result = await runCli([...args, "--help"]);
       assert.equal(result.code, 0, args.join(" "));
       assert.match(result.stdout, /Usage: junction/);
