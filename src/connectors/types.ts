@@ -28,6 +28,12 @@ export interface ConnectorSpec<C extends TSchema = TSchema, S extends TSchema = 
   source?: S;
   /** Schema of `integrations.<name>.target` options (without `connection`), when it can be a target. */
   sink?: T;
+  /**
+   * True when the connection can also be called from a `call` transform step with its target
+   * options (the call's answer goes into the message for the steps after it); its connections
+   * then implement `Connection.caller`.
+   */
+  callable?: boolean;
   /** Commented YAML example of a connection block, used in docs and `junction init`. */
   example?: string;
   /**
@@ -63,6 +69,8 @@ export interface Connection<SO = unknown, TO = unknown> {
   health(signal: AbortSignal): Promise<HealthResult>;
   source?(options: SO, ctx: SourceContext): Source;
   sink?(options: TO, ctx: SinkContext): Sink;
+  /** For `callable` connectors: a caller with target options, for the `call` transform step. */
+  caller?(options: TO, ctx: SinkContext): Caller;
   close(): Promise<void>;
 }
 
@@ -224,3 +232,12 @@ export function failAll(messages: readonly Message[], error: unknown): WriteOutc
 }
 
 export type AnyConnectorSpec = ConnectorSpec<TSchema, TSchema, TSchema>;
+
+/**
+ * Makes one call per message in the middle of a pipeline (a `call` transform step) and returns
+ * the message with the answer in it. Retries transient failures itself; throws what is left
+ * (its kind decides whether the message is retried or dead-lettered).
+ */
+export interface Caller {
+  call(message: Message, signal: AbortSignal): Promise<Message>;
+}

@@ -51,7 +51,14 @@ export async function createIntegrationRunner(
       set: (value) => deps.state.setCheckpoint(scope, value),
     },
   });
-  const transforms = buildTransforms(integration.transforms, { baseDir: deps.baseDir });
+  const transforms = buildTransforms(integration.transforms, {
+    baseDir: deps.baseDir,
+    caller: async (name, options) => {
+      const connection = await deps.connections.get(name);
+      if (!connection.caller) throw configError(`integration "${integration.name}": connection "${name}" cannot be called from a call step`);
+      return connection.caller(options, { integration: integration.name, logger: logger.child({ call: name }) });
+    },
+  });
   return new IntegrationRunner({
     integration,
     source,

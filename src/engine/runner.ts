@@ -25,6 +25,8 @@ import type { WorkItem } from "./work-item.js";
 
 export type { TargetSink } from "./target-lanes.js";
 
+type TransformResult = { message: Message | null } | { error: unknown };
+
 export interface RunnerDeps {
   integration: IntegrationConfig;
   source: Source;
@@ -91,11 +93,14 @@ export class IntegrationRunner {
   #failures!: FailureSettler;
   #signals!: RunOptions;
   readonly #m;
+  /** Some step waits on I/O per message (a call): a batch's messages go through the steps several at a time. */
+  readonly #concurrentTransforms: boolean;
 
   constructor(deps: RunnerDeps) {
     this.#deps = deps;
     this.#name = deps.integration.name;
     this.#log = deps.logger.child({ integration: this.#name });
+    this.#concurrentTransforms = deps.transforms.some((transform) => transform.concurrent === true);
     this.#targets = deps.targets ?? (deps.sink ? [{ sink: deps.sink, ...(deps.call ? { call: deps.call } : {}) }] : []);
     if (this.#targets.length !== deps.integration.targets.length || this.#targets.length === 0) {
       throw configError(`integration "${this.#name}" has ${deps.integration.targets.length} target(s) but was given ${this.#targets.length} sink(s)`);
@@ -305,7 +310,9 @@ export class IntegrationRunner {
     const only = this.#only;
     let transformed = 0;
     const invalid = batch.invalid;
-    for (const original of batch.messages) {
+    const abort = this.#signals.abort;
+    const precomputed = this.#concurrentTransforms ? await this.#transformConcurrently(batch.messages, invalid) : undefined;
+    for (const [index, original] of batch.messages.entries()) {
       const undecodable = invalid?.get(original);
       if (undecodable !== undefined) {
         await this.#settleFailed({ original, message: original, owner: tracked }, "source", undecodable, original.attempt);
@@ -314,8 +321,12 @@ export class IntegrationRunner {
       }
       let message: Message | null;
       try {
-        message = transforms.length === 0 ? original : await applyTransforms(transforms, original);
+        const result = precomputed?.[index];
+        if (result !== undefined && "error" in result) throw result.error;
+        message = result !== undefined ? result.message : transforms.length === 0 ? original : await applyTransforms(transforms, original, abort);
       } catch (error) {
+        // Cancelled mid-call: the message stays unsettled, so its batch is delivered again.
+        if (isAbortError(error) && abort.aborted) return;
         this.#m.transformFailed.inc();
         await this.#settleFailed({ original, message: original, owner: tracked }, "transform", error, original.attempt);
         if (this.#fatal !== undefined) return;
@@ -338,6 +349,31 @@ export class IntegrationRunner {
     }
     if (transformed > 0) this.#m.transformed.inc(transformed);
     await this.#progress.maybeFlush();
+  }
+
+  /**
+   * The transforms of a batch's messages with up to `concurrency` messages in them at once,
+   * for steps that wait on I/O (calls); results in message order, so routing keeps the order.
+   */
+  async #transformConcurrently(messages: readonly Message[], invalid: ReadonlyMap<Message, Error> | undefined): Promise<TransformResult[]> {
+    const { transforms, integration } = this.#deps;
+    const abort = this.#signals.abort;
+    const results: TransformResult[] = new Array<TransformResult>(messages.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < messages.length) {
+        const index = next++;
+        const message = messages[index] as Message;
+        if (invalid?.has(message)) continue;
+        try {
+          results[index] = { message: await applyTransforms(transforms, message, abort) };
+        } catch (error) {
+          results[index] = { error };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(Math.max(1, integration.concurrency), messages.length) }, worker));
+    return results;
   }
 
   /** Hands a transformed message to the lanes of the targets it goes to; with none, it is settled as filtered. */

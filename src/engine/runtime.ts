@@ -132,7 +132,7 @@ export class JunctionRuntime {
 
   /** Opens every connection the integrations use and registers its health check. */
   async openConnections(integrations: IntegrationConfig[]): Promise<void> {
-    const names = new Set(integrations.flatMap((i) => [i.source.connection, ...i.targets.map((target) => target.connection)]));
+    const names = new Set(integrations.flatMap((i) => [i.source.connection, ...i.targets.map((target) => target.connection), ...calledConnections(i)]));
     for (const name of names) {
       if (this.#healthChecked.has(name)) continue;
       const definition = this.config.connections[name];
@@ -332,4 +332,12 @@ export class JunctionRuntime {
     if (!this.#abort.signal.aborted) this.#abort.abort(new Error("closed"));
     await this.state.close();
   }
+}
+
+/** Connections the integration's `call` steps use. */
+function calledConnections(integration: IntegrationConfig): string[] {
+  return integration.transforms.flatMap((step) => {
+    const connection = step.type === "call" ? (step.value as { connection?: unknown } | null)?.connection : undefined;
+    return typeof connection === "string" ? [connection] : [];
+  });
 }

@@ -63,13 +63,13 @@ function buildStep(step: TransformStep, index: number, ctx: TransformBuildContex
  * `step` (index) and `transform` (name) added to its context; anything but a JunctionError
  * becomes a permanent `transform.<name>_failed` error.
  */
-export async function applyTransforms(transforms: readonly Transform[], message: Message): Promise<Message | null> {
+export async function applyTransforms(transforms: readonly Transform[], message: Message, signal?: AbortSignal): Promise<Message | null> {
   let current = message;
   for (let index = 0; index < transforms.length; index++) {
     const transform = transforms[index] as Transform;
     let result: Message | null;
     try {
-      const output = transform.apply(current);
+      const output = transform.apply(current, signal);
       result = isPromiseLike(output) ? await output : output;
     } catch (error) {
       throw withStep(error, index, transform.name);

@@ -1,6 +1,7 @@
 import type { TSchema, Static } from "@sinclair/typebox";
 import type { Message } from "../core/message.js";
 import type { ConfigIssue } from "../config/issues.js";
+import type { Caller } from "../connectors/types.js";
 
 /**
  * A processor between source and sink. Returns the transformed message, or null when the
@@ -9,12 +10,17 @@ import type { ConfigIssue } from "../config/issues.js";
  */
 export interface Transform {
   readonly name: string;
-  apply(message: Message): Message | null | Promise<Message | null>;
+  /** `signal` aborts work that waits on something outside (a call): the run is being cancelled. */
+  apply(message: Message, signal?: AbortSignal): Message | null | Promise<Message | null>;
+  /** True when the step waits on I/O per message (a call): the engine then runs several messages through the steps at once. */
+  readonly concurrent?: boolean;
 }
 
 export interface TransformBuildContext {
   /** Directory of the config file, for relative paths (e.g. a JSON Schema file). */
   baseDir: string;
+  /** The caller of a callable connection with the given target options (`call` steps); absent outside the runtime. */
+  caller?(connection: string, options: Record<string, unknown>): Promise<Caller>;
 }
 
 /**

@@ -115,7 +115,7 @@ describe("transform pipeline", () => {
   test("an unknown transform name is a config error with a suggestion", () => {
     const error = assertConfigError(
       () => buildTransforms([{ type: "map", value: "a" }, { type: "fliter", value: "a" }], ctx),
-      /^transforms\[1\]: unknown transform "fliter" \(did you mean "filter"\?\); available: map, filter, select, rename, set, validate$/,
+      /^transforms\[1\]: unknown transform "fliter" \(did you mean "filter"\?\); available: map, filter, select, rename, set, validate, call$/,
     );
     assert.equal(error.code, "transform.unknown");
     assert.deepEqual(error.context, { step: 1, transform: "fliter" });

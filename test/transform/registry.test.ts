@@ -7,7 +7,7 @@ import { findTransform, transformSpecs } from "../../src/transform/registry.js";
 describe("transform registry", () => {
   test("names are unique and found by name", () => {
     const names = transformSpecs.map((spec) => spec.name);
-    assert.deepEqual(names, ["map", "filter", "select", "rename", "set", "validate"]);
+    assert.deepEqual(names, ["map", "filter", "select", "rename", "set", "validate", "call"]);
     for (const spec of transformSpecs) assert.equal(findTransform(spec.name), spec);
     assert.equal(findTransform("nope"), undefined);
   });

@@ -50,6 +50,7 @@ export function validateComponents(root: Record<string, unknown>, ctx: Component
     if (Array.isArray(integration.transform)) {
       integration.transform.forEach((step, index) => {
         issues.push(...validateStep(["integrations", name, "transform", index], step, ctx));
+        if (isPlainMap(step) && isPlainMap(step.call)) issues.push(...validateCallStep(["integrations", name, "transform", index, "call"], step.call, connections, ctx));
       });
     }
   }
@@ -137,6 +138,27 @@ function validateWebhookEntries(root: Record<string, unknown>, ctx: ComponentVal
       issues.push(...prefixIssues(["webhooks", direction, name], checks[direction](entry)));
     }
   }
+  return issues;
+}
+
+/** A `call` step's options: those of a target of the connection it names, whose connector must be callable. */
+function validateCallStep(path: Path, call: Record<string, unknown>, connections: Record<string, unknown>, ctx: ComponentValidationContext): LocatedIssue[] {
+  if (typeof call.connection !== "string") return [];
+  const connection = Object.hasOwn(connections, call.connection) ? connections[call.connection] : undefined;
+  if (connection === undefined) {
+    const defined = Object.keys(connections);
+    return [{ path: [...path, "connection"], message: `unknown connection "${call.connection}"${didYouMean(call.connection, defined)}${defined.length > 0 ? `; defined connections: ${defined.join(", ")}` : ""}` }];
+  }
+  if (!isPlainMap(connection) || typeof connection.type !== "string") return [];
+  const spec = ctx.components.connectors.get(connection.type);
+  if (!spec) return [];
+  if (spec.callable !== true || spec.sink === undefined) {
+    const able = [...ctx.components.connectors.values()].filter((s) => s.callable === true).map((s) => s.type);
+    return [{ path: [...path, "connection"], message: `connection "${call.connection}" is of type "${connection.type}", which cannot be called; connector types that can: ${able.join(", ")}` }];
+  }
+  const options = sinkOptions(call, ["connection"]);
+  const issues = checkValue(spec.sink, { value: options }, path, ctx, spec.check?.sink?.bind(spec.check));
+  for (const key of Object.keys(options)) call[key] = options[key];
   return issues;
 }
 

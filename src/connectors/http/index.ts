@@ -5,6 +5,7 @@ import { HttpClient } from "./http-client.js";
 import { checkHealth } from "./health.js";
 import { HttpConnectionSchema, HttpSinkSchema, HttpSourceSchema } from "./schema.js";
 import type { HttpConnectionConfig, HttpSinkOptions } from "./schema.js";
+import { createHttpCaller } from "./caller.js";
 import { createHttpSink } from "./sink.js";
 import { checkSource } from "./source-checks.js";
 import { createHttpSource } from "./source.js";
@@ -53,6 +54,7 @@ export const httpConnector = {
   config: HttpConnectionSchema,
   source: HttpSourceSchema,
   sink: HttpSinkSchema,
+  callable: true,
   example: EXAMPLE,
   check: { config: checkConfig, source: checkSource, sink: checkSink },
   async connect(config, ctx) {
@@ -61,6 +63,7 @@ export const httpConnector = {
       health: (signal: AbortSignal) => checkHealth(client, config.health_path, signal),
       source: (options, sourceCtx) => createHttpSource(client, options, sourceCtx, ctx.resilience?.retry),
       sink: (options, sinkCtx) => createHttpSink(client, options, sinkCtx),
+      caller: (options, callCtx) => createHttpCaller(client, options, callCtx.integration, ctx.resilience?.retry, callCtx.logger),
       close: () => client.close(),
     };
   },

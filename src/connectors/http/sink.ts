@@ -1,16 +1,10 @@
 import { setMaxListeners } from "node:events";
 import type { Message } from "../../core/message.js";
-import { JunctionError, permanentError, transientError } from "../../core/errors.js";
+import { transientError } from "../../core/errors.js";
 import type { MessageFailure, Sink, SinkContext, WriteOutcome } from "../types.js";
-import { sizeBytes } from "../shared/config-fields.js";
 import type { HttpClient } from "./http-client.js";
-import { responseError, statusKind } from "./http-errors.js";
-import { RequestBuilder } from "./request-builder.js";
-import { ResponseMapping } from "./response-mapping.js";
+import { messageRequester } from "./message-request.js";
 import type { HttpSinkOptions } from "./schema.js";
-
-/** Bytes of an error response read to quote in the error. */
-const ERROR_BODY_BYTES = 4096;
 
 /**
  * Sends one request per message, up to `concurrency` at once (messages with the same key one
@@ -21,33 +15,8 @@ const ERROR_BODY_BYTES = 4096;
  * API that supports it never performs a retried request twice.
  */
 export function createHttpSink(client: HttpClient, options: HttpSinkOptions, ctx: SinkContext): Sink {
-  const builder = new RequestBuilder(options, ctx.integration);
-  const mapping = options.response === undefined ? undefined : new ResponseMapping(options.response);
-  const successBody = mapping?.wantsBody === true ? sizeBytes(options.response?.max_body, 1024 * 1024) : 0;
+  const send = messageRequester(client, options, ctx.integration);
   const concurrency = options.concurrency ?? 8;
-
-  async function send(message: Message, signal: AbortSignal): Promise<unknown> {
-    let built;
-    try {
-      built = await builder.build(message);
-    } catch (error) {
-      return permanentError(`building the request: ${client.redactor.redact((error as Error).message)}`, { code: "http.request_template", cause: error });
-    }
-    try {
-      // Errors need only the start of the body; successes the whole of it when it is mapped.
-      const response = await client.send({ ...built, maxBody: Math.max(successBody, ERROR_BODY_BYTES) }, signal);
-      if (statusKind(response.status) === undefined) {
-        mapping?.apply(message, response);
-        return undefined;
-      }
-      const bodyText = response.body.subarray(0, ERROR_BODY_BYTES).toString("utf8");
-      const retryAfter = response.headers["retry-after"];
-      return responseError({ status: response.status, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, bodyText, request: response.request }, client.redactor);
-    } catch (error) {
-      if (error instanceof JunctionError) return error;
-      return permanentError(client.redactor.redact((error as Error).message), { cause: error });
-    }
-  }
 
   async function writeAll(messages: Message[], signal: AbortSignal): Promise<WriteOutcome> {
     const failures: MessageFailure[] = [];

@@ -1,8 +1,8 @@
 import type { Logger } from "pino";
 import { JunctionError, errorMessage, permanentError } from "../../core/errors.js";
 import type { RetryConfig } from "../../config/model.js";
-import { RetryPolicy } from "../../resilience/retry.js";
-import { durationMs } from "../shared/config-fields.js";
+import type { RetryPolicy } from "../../resilience/retry.js";
+import { httpRetryPolicy } from "./retry-policy.js";
 import type { HttpClient, HttpMethod } from "./http-client.js";
 import { responseError, statusKind } from "./http-errors.js";
 import type { HttpSourceRetryOptions } from "./schema.js";
@@ -43,17 +43,7 @@ export class PageFetcher {
   constructor(client: HttpClient, retry: HttpSourceRetryOptions | undefined, connectionRetry: RetryConfig | undefined, maxBody: number, logger: Logger) {
     this.#client = client;
     this.#maxBody = maxBody;
-    this.#retry = new RetryPolicy(
-      retry === undefined && connectionRetry !== undefined
-        ? {
-            maxAttempts: connectionRetry.attempts,
-            backoff: { kind: connectionRetry.backoff, baseDelayMs: connectionRetry.baseDelayMs, maxDelayMs: connectionRetry.maxDelayMs, jitter: connectionRetry.jitter },
-          }
-        : {
-            maxAttempts: retry?.attempts ?? 3,
-            backoff: { kind: "exponential", baseDelayMs: durationMs(retry?.base_delay, 500), maxDelayMs: durationMs(retry?.max_delay, 30_000), jitter: "full" },
-          },
-    );
+    this.#retry = httpRetryPolicy(retry, connectionRetry);
     this.#retry.onRetry.on((event) => {
       logger.warn({ attempt: event.attempt, delay_ms: Math.round(event.delayMs), error: errorMessage(event.error) }, `page request failed; trying again in ${Math.round(event.delayMs)}ms`);
     });
