@@ -52,7 +52,7 @@ export interface WebhookInboxStore {
   claim(integration: string, limit: number, leaseMs: number): Promise<InboundEvent[]>;
   /** Removes settled events (written or dead-lettered). */
   complete(ids: readonly string[]): Promise<void>;
-  /** Makes taken events visible again after `delayMs` (their batch could not be settled). */
+  /** Makes taken events visible again only after `delayMs` from now: to give them back (their batch could not be settled), or to extend a lease. */
   release(ids: readonly string[], delayMs: number): Promise<void>;
   /** Events waiting (visible or taken), optionally of one integration or endpoint. */
   count(filter?: { integration?: string; endpoint?: string }): Promise<number>;

@@ -19,12 +19,17 @@ const RELEASE_DELAY_MS = 1000;
  */
 export function createInboxSource(inbox: WebhookInboxStore, wakeup: InboxWakeup, options: InboxSourceOptions, ctx: SourceContext): Source {
   const integration = ctx.integration;
+  const renewals = new Set<NodeJS.Timeout>();
   return {
+    async close() {
+      for (const renewal of renewals) clearInterval(renewal);
+      renewals.clear();
+    },
     async *batches(signal: AbortSignal): AsyncIterable<Batch> {
       while (!signal.aborted) {
         const events = await inbox.claim(integration, ctx.batchSize, options.leaseMs);
         if (events.length > 0) {
-          yield toBatch(inbox, events);
+          yield toBatch(inbox, events, options.leaseMs, ctx.logger, renewals);
           continue;
         }
         if (!ctx.follow) return;
@@ -34,12 +39,31 @@ export function createInboxSource(inbox: WebhookInboxStore, wakeup: InboxWakeup,
   };
 }
 
-function toBatch(inbox: WebhookInboxStore, events: InboundEvent[]): Batch {
+/**
+ * A batch of taken events. While the engine holds it (a slow target, retries), its lease is
+ * renewed every half lease, so no other instance takes the same events meanwhile.
+ */
+function toBatch(inbox: WebhookInboxStore, events: InboundEvent[], leaseMs: number, logger: SourceContext["logger"], renewals: Set<NodeJS.Timeout>): Batch {
   const ids = events.map((event) => event.id);
+  const renew = setInterval(() => {
+    inbox.release(ids, leaseMs).catch((error: unknown) => logger.warn({ err: error }, "could not renew the lease of webhook events being processed; another instance may take them too"));
+  }, Math.max(1, Math.floor(leaseMs / 2)));
+  renew.unref();
+  renewals.add(renew);
+  const settled = (): void => {
+    clearInterval(renew);
+    renewals.delete(renew);
+  };
   return {
     messages: events.map(toMessage),
-    ack: () => inbox.complete(ids),
-    nack: () => inbox.release(ids, RELEASE_DELAY_MS),
+    ack: () => {
+      settled();
+      return inbox.complete(ids);
+    },
+    nack: () => {
+      settled();
+      return inbox.release(ids, RELEASE_DELAY_MS);
+    },
   };
 }
 
