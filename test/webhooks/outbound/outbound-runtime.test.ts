@@ -65,7 +65,12 @@ integrations:
     );
     const runtime = await JunctionRuntime.open(loaded, { logger: createLogger({ level: "silent" }), processMetrics: false });
     const running = runtime.run();
-    for (let i = 0; i < 300 && received.length < 12; i++) await sleep(20);
+    // Until every event arrived and every delivery's last attempt is recorded.
+    const settled = async (): Promise<boolean> => {
+      const all = await runtime.state.webhookDeliveries.list({ outbound: "customers" });
+      return received.length >= 12 && all.length === 12 && all.every((d) => d.status === "delivered");
+    };
+    for (let i = 0; i < 500 && !(await settled()); i++) await sleep(20);
     runtime.shutdown("test over");
     const result = await running;
     const deliveries = await runtime.state.webhookDeliveries.list({ outbound: "customers" });
