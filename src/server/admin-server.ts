@@ -1,4 +1,3 @@
-import type { AddressInfo } from "node:net";
 import Fastify from "fastify";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
@@ -11,7 +10,7 @@ import type { JunctionMetrics } from "../observability/metrics.js";
 import { correlationIdFrom } from "../observability/tracing.js";
 import type { DeadLetterFilter, DeadLetterStatus, RunFilter, RunStatus, StateStore } from "../state/types.js";
 import { toJsonValue } from "./json-value.js";
-import { formatHttpUrl, parseListenAddress } from "./listen-address.js";
+import { startListening } from "./start-listening.js";
 import { BAD_QUERY_PARAMETER, QueryParameters } from "./query-parameters.js";
 
 export interface AdminServerOptions {
@@ -46,7 +45,6 @@ const DEFAULT_LIMIT = 50;
 /** Starts the admin HTTP server: /health, /ready, /metrics and the read-only /api. */
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
   const { health, metrics, state, logger, redactor, version } = options;
-  const address = parseListenAddress(options.listen);
   const app = Fastify({
     logger: false,
     requestIdHeader: false,
@@ -147,34 +145,5 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     return sendJson(reply, 200, deadLetter);
   });
 
-  try {
-    await options.routes?.(app);
-    await app.listen({ host: address.host, port: address.port });
-  } catch (error) {
-    await app.close();
-    const code = (error as { code?: unknown } | null)?.code;
-    const hint =
-      code === "EADDRINUSE"
-        ? "Another process is using that port: stop it or set admin.listen to another port."
-        : code === "EACCES"
-          ? "Ports below 1024 need extra privileges: choose a port above 1024 in admin.listen."
-          : "Check admin.listen in the config.";
-    throw new JunctionError(`The admin server could not listen on ${options.listen}: ${errorMessage(error)}. ${hint}`, {
-      kind: "config",
-      code: "admin.listen_failed",
-      cause: error,
-    });
-  }
-  const bound = app.server.address() as AddressInfo;
-  const url = formatHttpUrl(bound.address, bound.port);
-
-  let closing: Promise<void> | undefined;
-  return {
-    url,
-    app,
-    close() {
-      closing ??= app.close();
-      return closing;
-    },
-  };
+  return startListening(app, options.listen, "admin.listen", "admin server", options.routes);
 }

@@ -1,13 +1,12 @@
-import type { AddressInfo } from "node:net";
 import Fastify from "fastify";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
-import { JunctionError, errorMessage } from "../core/errors.js";
+import { errorMessage } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import type { JunctionMetrics } from "../observability/metrics.js";
 import { correlationIdFrom } from "../observability/tracing.js";
 import type { AdminServer } from "./admin-server.js";
-import { formatHttpUrl, parseListenAddress } from "./listen-address.js";
+import { startListening } from "./start-listening.js";
 
 export interface WebhookServerOptions {
   /** "host:port" (`webhooks.listen`). */
@@ -23,7 +22,6 @@ export interface WebhookServerOptions {
  */
 export async function startWebhookServer(options: WebhookServerOptions): Promise<AdminServer> {
   const { logger, metrics } = options;
-  const address = parseListenAddress(options.listen);
   const app = Fastify({ logger: false, requestIdHeader: false, genReqId: (request) => correlationIdFrom(request.headers) ?? newId() });
   const sendJson = (reply: FastifyReply, status: number, body: unknown): FastifyReply => reply.code(status).type("application/json; charset=utf-8").send(JSON.stringify(body));
 
@@ -38,26 +36,5 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   });
   app.setNotFoundHandler((request, reply) => sendJson(reply, 404, { error: `No webhook endpoint at ${request.url.split("?")[0]}.` }));
 
-  try {
-    await options.routes(app);
-    await app.listen({ host: address.host, port: address.port });
-  } catch (error) {
-    await app.close();
-    throw new JunctionError(`The webhook listener could not listen on ${options.listen}: ${errorMessage(error)}. Check webhooks.listen in the config.`, {
-      kind: "config",
-      code: "webhooks.listen_failed",
-      cause: error,
-    });
-  }
-  const bound = app.server.address() as AddressInfo;
-  const url = formatHttpUrl(bound.address, bound.port);
-  let closing: Promise<void> | undefined;
-  return {
-    url,
-    app,
-    close() {
-      closing ??= app.close();
-      return closing;
-    },
-  };
+  return startListening(app, options.listen, "webhooks.listen", "webhook listener", options.routes);
 }
