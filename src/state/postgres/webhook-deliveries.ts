@@ -1,4 +1,5 @@
 import type { Pool } from "pg";
+import { postgresPlaceholder, whereClause } from "../where-clause.js";
 import type { SortableIdSequence } from "../sortable-id-sequence.js";
 import { pageBound, stateRecordNotFound, ttlMilliseconds } from "../state-errors.js";
 import {
@@ -132,14 +133,18 @@ export class PostgresWebhookDeliveries implements WebhookDeliveryStore {
   }
 
   async list(filter: WebhookDeliveryFilter = {}): Promise<WebhookDelivery[]> {
-    const conditions: string[] = [];
     const params: unknown[] = [];
-    if (filter.outbound !== undefined) conditions.push(`outbound = $${params.push(filter.outbound)}`);
-    if (filter.endpoint !== undefined) conditions.push(`endpoint = $${params.push(filter.endpoint)}`);
-    if (filter.status !== undefined) conditions.push(`status = $${params.push(filter.status)}`);
-    if (filter.since !== undefined) conditions.push(`created_at >= $${params.push(filter.since)}`);
+    const where = whereClause(
+      [
+        ["outbound =", filter.outbound],
+        ["endpoint =", filter.endpoint],
+        ["status =", filter.status],
+        ["created_at >=", filter.since],
+      ],
+      postgresPlaceholder,
+      params,
+    );
     const limit = pageBound(filter.limit, "limit");
-    const where = conditions.length === 0 ? "" : `WHERE ${conditions.join(" AND ")}`;
     const page = limit === undefined ? "" : `LIMIT $${params.push(limit)}`;
     const result = await this.pool.query<WebhookDeliveryRow>(`SELECT ${DELIVERY_COLUMNS} FROM ${this.t.webhookDeliveries} ${where} ORDER BY id DESC ${page}`, params);
     return result.rows.map(deliveryFromRow);

@@ -1,4 +1,5 @@
 import type { Pool } from "pg";
+import { postgresPlaceholder, whereClause } from "../where-clause.js";
 import type { SortableIdSequence } from "../sortable-id-sequence.js";
 import { ttlMilliseconds } from "../state-errors.js";
 import { toJsonText } from "../stored-json.js";
@@ -91,11 +92,15 @@ export class PostgresWebhookInbox implements WebhookInboxStore {
   }
 
   async count(filter: { integration?: string; endpoint?: string } = {}): Promise<number> {
-    const conditions: string[] = [];
     const params: unknown[] = [];
-    if (filter.integration !== undefined) conditions.push(`integration = $${params.push(filter.integration)}`);
-    if (filter.endpoint !== undefined) conditions.push(`endpoint = $${params.push(filter.endpoint)}`);
-    const where = conditions.length === 0 ? "" : `WHERE ${conditions.join(" AND ")}`;
+    const where = whereClause(
+      [
+        ["integration =", filter.integration],
+        ["endpoint =", filter.endpoint],
+      ],
+      postgresPlaceholder,
+      params,
+    );
     const result = await this.pool.query<{ count: number }>(`SELECT count(*)::int AS count FROM ${this.t.webhookInbox} ${where}`, params);
     return result.rows[0]?.count ?? 0;
   }

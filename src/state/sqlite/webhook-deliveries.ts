@@ -1,4 +1,5 @@
 import type { SortableIdSequence } from "../sortable-id-sequence.js";
+import { sqlitePlaceholder, whereClause } from "../where-clause.js";
 import { pageBound, stateRecordNotFound, ttlMilliseconds } from "../state-errors.js";
 import {
   ATTEMPT_COLUMNS,
@@ -125,26 +126,18 @@ export class SqliteWebhookDeliveries implements WebhookDeliveryStore {
   }
 
   async list(filter: WebhookDeliveryFilter = {}): Promise<WebhookDelivery[]> {
-    const conditions: string[] = [];
     const params: unknown[] = [];
-    if (filter.outbound !== undefined) {
-      conditions.push("outbound = ?");
-      params.push(filter.outbound);
-    }
-    if (filter.endpoint !== undefined) {
-      conditions.push("endpoint = ?");
-      params.push(filter.endpoint);
-    }
-    if (filter.status !== undefined) {
-      conditions.push("status = ?");
-      params.push(filter.status);
-    }
-    if (filter.since !== undefined) {
-      conditions.push("created_at >= ?");
-      params.push(filter.since.getTime());
-    }
+    const where = whereClause(
+      [
+        ["outbound =", filter.outbound],
+        ["endpoint =", filter.endpoint],
+        ["status =", filter.status],
+        ["created_at >=", filter.since?.getTime()],
+      ],
+      sqlitePlaceholder,
+      params,
+    );
     const limit = pageBound(filter.limit, "limit");
-    const where = conditions.length === 0 ? "" : `WHERE ${conditions.join(" AND ")}`;
     const sql = `SELECT ${DELIVERY_COLUMNS} FROM junction_webhook_deliveries ${where} ORDER BY id DESC ${limit === undefined ? "" : "LIMIT ?"}`;
     if (limit !== undefined) params.push(limit);
     return (this.#statement(sql).all(...params) as unknown as WebhookDeliveryRow[]).map(deliveryFromRow);

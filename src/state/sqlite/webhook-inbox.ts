@@ -1,4 +1,5 @@
 import type { SortableIdSequence } from "../sortable-id-sequence.js";
+import { sqlitePlaceholder, whereClause } from "../where-clause.js";
 import { ttlMilliseconds } from "../state-errors.js";
 import { toJsonText } from "../stored-json.js";
 import { byInboxId, INBOX_COLUMNS, inboundEventFromRow, inboxDedupScope, type InboundEventRow } from "../webhook-inbox-rows.js";
@@ -58,17 +59,15 @@ export class SqliteWebhookInbox implements WebhookInboxStore {
   }
 
   async count(filter: { integration?: string; endpoint?: string } = {}): Promise<number> {
-    const conditions: string[] = [];
     const params: unknown[] = [];
-    if (filter.integration !== undefined) {
-      conditions.push("integration = ?");
-      params.push(filter.integration);
-    }
-    if (filter.endpoint !== undefined) {
-      conditions.push("endpoint = ?");
-      params.push(filter.endpoint);
-    }
-    const where = conditions.length === 0 ? "" : `WHERE ${conditions.join(" AND ")}`;
+    const where = whereClause(
+      [
+        ["integration =", filter.integration],
+        ["endpoint =", filter.endpoint],
+      ],
+      sqlitePlaceholder,
+      params,
+    );
     const row = this.#statement(`SELECT count(*) AS count FROM junction_webhook_inbox ${where}`).get(...params) as { count: number } | undefined;
     return Number(row?.count ?? 0);
   }
