@@ -20,7 +20,7 @@ const dir = tempDir();
 after(() => dir.remove());
 const EVENTS = 400;
 
-test("webhooks answered 200 survive a SIGKILL of the process that received them", { timeout: 180_000 }, async () => {
+test("webhooks answered 200 survive a SIGKILL of the process that received them", { timeout: 180_000 }, async (t) => {
   const secret = generateStandardWebhookSecret();
   const port = await freePort();
   writeFileSync(
@@ -80,6 +80,11 @@ integrations:
   // 1. Receive only (the `store` integration does not run), and die with requests in flight.
   const receiver = spawnCli(["run", "junction.yaml", "-i", "keep_alive", "--no-progress"], { cwd: dir.path });
   const exited = once(receiver, "exit");
+  // Whatever fails, no child outlives the test (it would keep the test process waiting).
+  const children = [receiver];
+  t.after(() => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  });
   await waitForServer();
   const statuses = new Array<number>(EVENTS).fill(-1);
   let answered = 0;
@@ -114,6 +119,7 @@ integrations:
 
   // 3. The sender retries everything it did not see acknowledged — and, to be sure, the acknowledged ones too.
   const second = spawnCli(["run", "junction.yaml", "-i", "keep_alive", "--no-progress"], { cwd: dir.path });
+  children.push(second);
   const secondExited = once(second, "exit");
   await waitForServer();
   const retried = await Promise.all(Array.from({ length: EVENTS }, (_, n) => send(n)));

@@ -30,7 +30,7 @@ function readCheckpoint(): unknown {
   }
 }
 
-test("a SIGKILL while a page is in flight loses nothing: the restart resumes from the watermark", { timeout: 120_000 }, async () => {
+test("a SIGKILL while a page is in flight loses nothing: the restart resumes from the watermark", { timeout: 120_000 }, async (t) => {
   const paged = await startPagedApi(recordsFrom(23));
   const held: ServerResponse[] = [];
   let hold = true;
@@ -63,6 +63,10 @@ integrations:
     );
     const child = spawnCli(["run", "junction.yaml", "--once"], { cwd: dir.path });
     const exited = once(child, "exit");
+    // A failed assertion must not leave the child running (it would keep the test process waiting).
+    t.after(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    });
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && !(held.length > 0 && (readCheckpoint() as { watermark?: string } | undefined)?.watermark === "2024-01-01T00:00:10Z")) {
       await new Promise((resolve) => setTimeout(resolve, 20));
