@@ -29,6 +29,8 @@ export interface JunctionConfig {
 export interface WebhooksConfig {
   /** Own "host:port" for the inbound endpoints; undefined: served by the admin server. */
   listen?: string;
+  /** Settled outbound deliveries older than this are removed by the state maintenance. */
+  deliveryRetentionMs: number;
   inbound: Record<string, InboundWebhookConfig>;
   outbound: Record<string, OutboundWebhookConfig>;
 }
@@ -212,6 +214,7 @@ export const DEFAULTS = Object.freeze({
   concurrency: 4,
   retry: Object.freeze({ attempts: 5, backoff: "exponential", baseDelayMs: 200, maxDelayMs: 30_000, jitter: "full" } as const),
   alertWindowMs: 60_000,
+  deliveryRetentionMs: 30 * 86_400_000,
 });
 
 /** Defaults of the `resilience:` blocks beyond retry (see docs/configuration.md). */

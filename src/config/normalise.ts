@@ -121,7 +121,7 @@ function normaliseWebhooks(raw: Raw, integrations: Record<string, IntegrationCon
   }
   const outbound: WebhooksConfig["outbound"] = {};
   for (const [name, entry] of Object.entries(map(raw.outbound))) outbound[name] = normaliseOutboundWebhook(name, map(entry));
-  const config: WebhooksConfig = { inbound, outbound };
+  const config: WebhooksConfig = { inbound, outbound, deliveryRetentionMs: ms(raw.delivery_retention, DEFAULTS.deliveryRetentionMs) };
   if (typeof raw.listen === "string") config.listen = raw.listen;
   return config;
 }

@@ -156,6 +156,7 @@ function webhooksShape(config: JunctionConfig): Record<string, unknown> | undefi
   if (listen === undefined && Object.keys(inbound).length === 0 && Object.keys(outbound).length === 0) return undefined;
   const out: Record<string, unknown> = {};
   if (listen !== undefined) out.listen = listen;
+  out.delivery_retention = durationText(config.webhooks.deliveryRetentionMs);
   if (Object.keys(inbound).length > 0) {
     out.inbound = Object.fromEntries(
       Object.values(inbound).map((entry) => {

@@ -24,6 +24,7 @@ import type { ProgressSnapshot } from "./run-progress.js";
 import { buildCallPolicy } from "../resilience/from-config.js";
 import type { CallPolicy } from "../resilience/from-config.js";
 import { Scheduler } from "./scheduler.js";
+import { StateMaintenance } from "./state-maintenance.js";
 import { IntegrationAlerts } from "./integration-alerts.js";
 import { InboundWebhooks } from "../webhooks/inbound/inbound-webhooks.js";
 import { OutboundWebhooks } from "../webhooks/outbound/outbound-webhooks.js";
@@ -75,6 +76,7 @@ export class JunctionRuntime {
   readonly inbound: InboundWebhooks;
   readonly outbound: OutboundWebhooks;
   #scheduler: Scheduler | undefined;
+  #maintenance: StateMaintenance | undefined;
   #hardStopTimer: NodeJS.Timeout | undefined;
   #closed = false;
   readonly #callPolicies = new Map<string, CallPolicy>();
@@ -189,6 +191,8 @@ export class JunctionRuntime {
       this.logger.warn("inbound webhooks are not served: they need the admin server (admin.listen, without --no-admin) or their own webhooks.listen");
     }
 
+    this.#maintenance ??= new StateMaintenance(this.state, this.instanceId, this.logger, { deliveryRetentionMs: this.config.webhooks.deliveryRetentionMs });
+    this.#maintenance.start();
     const passes: Promise<void>[] = [];
     // Outbound deliveries are sent while the runtime runs (retries can take hours): a run that is not --once keeps going for them.
     const sendsWebhooks = Object.keys(this.config.webhooks.outbound).length > 0;
@@ -322,6 +326,7 @@ export class JunctionRuntime {
     if (!this.#stop.signal.aborted) this.#stop.abort(new Error("closing"));
     await this.#scheduler?.stop();
     await this.outbound.stop(this.#abort.signal);
+    await this.#maintenance?.stop();
     this.inbound.close();
     await this.#webhookServer?.close();
     await this.#admin?.close();

@@ -156,6 +156,8 @@ export interface WebhookDeliveryStore {
   resend(id: string): Promise<boolean>;
   /** Makes every failed delivery of an endpoint created since `since` pending and due now; returns how many. */
   recover(outbound: string, endpoint: string, since: Date): Promise<number>;
+  /** Removes delivered and failed deliveries created before `before`, with their attempts; returns how many deliveries. Pending ones stay. */
+  purgeSettled(before: Date): Promise<number>;
   getEndpoint(outbound: string, endpoint: string): Promise<WebhookEndpointState | undefined>;
   /** Creates or replaces an endpoint's state. */
   setEndpoint(state: WebhookEndpointState): Promise<void>;

@@ -142,7 +142,7 @@ integrations:
     const config = await load("version: 1\nworkflows: { place_order: { steps: [a, b] } }\ngateway: true\n");
     assert.deepEqual(config.workflows, { place_order: { steps: ["a", "b"] } });
     assert.equal(config.gateway, true);
-    assert.deepEqual(config.webhooks, { inbound: {}, outbound: {} });
+    assert.deepEqual(config.webhooks, { inbound: {}, outbound: {}, deliveryRetentionMs: 30 * 86_400_000 });
   });
 
   test("connector options are kept as written, relative paths included", async () => {

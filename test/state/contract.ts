@@ -772,6 +772,24 @@ export function runStateStoreContract(name: string, open: () => Promise<StateSto
 
       const ids = (list: { id: string }[]): string[] => list.map((delivery) => delivery.id);
 
+      test("purgeSettled removes old delivered and failed deliveries with their attempts; pending ones and newer ones stay", async () => {
+        const outbound = unique("out-purge");
+        const old = new Date(Date.now() - 20 * 86_400_000);
+        const failed = await failedDelivery(outbound, "a", "old-failed", old);
+        await store.webhookDeliveries.enqueue([outgoing(outbound, "a", "old-delivered", { createdAt: old }), outgoing(outbound, "a", "old-pending", { createdAt: old })]);
+        const delivered = (await claimOf(store, outbound)).find((delivery) => delivery.messageId === "old-delivered");
+        assert.ok(delivered);
+        await store.webhookDeliveries.recordAttempt(attemptOf(delivered, { status: 200 }), { status: "delivered" });
+        const recent = await failedDelivery(outbound, "a", "recent-failed");
+        const removed = await store.webhookDeliveries.purgeSettled(new Date(Date.now() - 10 * 86_400_000));
+        assert.ok(removed >= 2, `at least this test's two old settled deliveries (${removed})`);
+        const left = await store.webhookDeliveries.list({ outbound });
+        assert.deepEqual(left.map((delivery) => delivery.messageId).sort(), ["old-pending", "recent-failed"]);
+        assert.equal(await store.webhookDeliveries.get(failed.id), undefined);
+        assert.deepEqual(await store.webhookDeliveries.attempts(failed.id), [], "the attempts went with their delivery");
+        assert.equal((await store.webhookDeliveries.attempts(recent.id)).length, 1);
+      });
+
       test("enqueue stores pending deliveries due now; a message id already enqueued for the endpoint adds nothing", async () => {
         const outbound = unique("out-enqueue");
         const createdAt = new Date(Date.now() - 5000);

@@ -1,4 +1,5 @@
 import { Type } from "@sinclair/typebox";
+import { durationSchema } from "./units.js";
 import { inboundWebhookSchema } from "./webhooks-inbound.js";
 import { outboundWebhookSchema } from "./webhooks-outbound.js";
 
@@ -9,6 +10,9 @@ export const webhooksSchema = Type.Object(
         minLength: 1,
         description: 'Own "host:port" for the inbound webhook endpoints, e.g. "0.0.0.0:8080". Default: they are served by the admin server (admin.listen).',
       }),
+    ),
+    delivery_retention: Type.Optional(
+      durationSchema({ description: "Delivered and failed outbound deliveries (with their attempt log) are removed this long after they were created. Default 30d." }),
     ),
     inbound: Type.Optional(Type.Object({}, { additionalProperties: inboundWebhookSchema, description: "Named endpoints that receive verified webhooks from senders such as Stripe or GitHub." })),
     outbound: Type.Optional(Type.Object({}, { additionalProperties: outboundWebhookSchema, description: "Named senders of signed webhooks to your customers' endpoints." })),

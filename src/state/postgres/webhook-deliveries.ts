@@ -175,6 +175,12 @@ export class PostgresWebhookDeliveries implements WebhookDeliveryStore {
     return result.rowCount ?? 0;
   }
 
+  async purgeSettled(before: Date): Promise<number> {
+    // Attempts go with their delivery (ON DELETE CASCADE).
+    const result = await this.pool.query(`DELETE FROM ${this.t.webhookDeliveries} WHERE status IN ('delivered', 'failed') AND created_at < $1`, [before]);
+    return result.rowCount ?? 0;
+  }
+
   async getEndpoint(outbound: string, endpoint: string): Promise<WebhookEndpointState | undefined> {
     const result = await this.pool.query<WebhookEndpointRow>(`SELECT ${ENDPOINT_COLUMNS} FROM ${this.t.webhookEndpoints} WHERE outbound = $1 AND endpoint = $2`, [
       outbound,

@@ -164,6 +164,11 @@ export class SqliteWebhookDeliveries implements WebhookDeliveryStore {
     ).run(Date.now(), outbound, endpoint, since.getTime()).changes;
   }
 
+  async purgeSettled(before: Date): Promise<number> {
+    // Attempts go with their delivery (ON DELETE CASCADE).
+    return this.#statement("DELETE FROM junction_webhook_deliveries WHERE status IN ('delivered', 'failed') AND created_at < ?").run(before.getTime()).changes;
+  }
+
   async getEndpoint(outbound: string, endpoint: string): Promise<WebhookEndpointState | undefined> {
     const row = this.#statement(`SELECT ${ENDPOINT_COLUMNS} FROM junction_webhook_endpoints WHERE outbound = ? AND endpoint = ?`).get(outbound, endpoint) as
       | WebhookEndpointRow
