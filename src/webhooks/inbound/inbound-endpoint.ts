@@ -3,7 +3,7 @@ import type { InboundVerifierConfig, InboundWebhookConfig } from "../../config/w
 import { webhookVerifier } from "../signatures/verifier.js";
 import type { WebhookVerifierConfig } from "../signatures/verifier.js";
 import type { WebhookVerifier } from "../signatures/types.js";
-import { EventFilter } from "../outbound/event-filter.js";
+import { EventFilter } from "../event-filter.js";
 import { compileEventField } from "./event-field.js";
 import type { EventField } from "./event-field.js";
 

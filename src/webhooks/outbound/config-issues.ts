@@ -6,7 +6,7 @@ import { parseDuration } from "../../core/duration.js";
 import { jsonataSyntaxProblem } from "../../transform/jsonata-expression.js";
 import { parseStandardSigningKey } from "../signatures/standard-keys.js";
 import { AddressPolicy } from "./address-policy.js";
-import { eventFilterProblem } from "./event-filter.js";
+import { eventFilterProblem } from "../event-filter.js";
 
 type Raw = Record<string, unknown>;
 type OutboundWebhookIssue = ConfigIssue;

@@ -4,7 +4,7 @@ import { configError } from "../../core/errors.js";
 import { parseStandardSigningKey } from "../signatures/standard-keys.js";
 import { DeliverySchedule } from "./delivery-schedule.js";
 import { EndpointThrottle } from "./endpoint-throttle.js";
-import { EventFilter } from "./event-filter.js";
+import { EventFilter } from "../event-filter.js";
 import { OutboundAddressPolicy } from "./outbound-address-policy.js";
 import { WebhookSender } from "./webhook-sender.js";
 

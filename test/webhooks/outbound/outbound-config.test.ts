@@ -7,7 +7,7 @@ import { outboundWebhookIssues, outboundWebhookTargetIssues } from "../../../src
 import { SecretFields } from "../../../src/config/secrets.js";
 import { SecretRedactor } from "../../../src/core/redact.js";
 import { DEFAULT_SCHEDULE_MS } from "../../../src/webhooks/outbound/delivery-schedule.js";
-import { EventFilter, eventFilterProblem } from "../../../src/webhooks/outbound/event-filter.js";
+import { EventFilter, eventFilterProblem } from "../../../src/webhooks/event-filter.js";
 import { EndpointThrottle } from "../../../src/webhooks/outbound/endpoint-throttle.js";
 import { generateStandardWebhookKeyPair, generateStandardWebhookSecret } from "../../../src/webhooks/signatures/standard-keys.js";
 
